@@ -1,0 +1,2 @@
+// Package runtime runs OCI bundles. Its first implementation embeds libcontainer.
+package runtime
