@@ -1,0 +1,34 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wharf/wharf/internal/errdefs"
+)
+
+// CommandError says the process's command could not be executed: ExitCode
+// is 127 when it is missing and 126 when it is not executable, the codes
+// Docker gives. Its kind is errdefs.ErrInvalid.
+type CommandError struct {
+	ExitCode int
+	Msg      string
+}
+
+func (e *CommandError) Error() string { return e.Msg }
+func (e *CommandError) Unwrap() error { return errdefs.ErrInvalid }
+
+// mapStartError recognises the command errors that libcontainer's init
+// reports as text (exec.LookPath runs inside the container).
+func mapStartError(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"),
+		strings.Contains(msg, "no such file or directory"):
+		return &CommandError{ExitCode: 127, Msg: msg}
+	case strings.Contains(msg, "permission denied"),
+		strings.Contains(msg, "is a directory"):
+		return &CommandError{ExitCode: 126, Msg: msg}
+	}
+	return fmt.Errorf("starting container process: %w", err)
+}
