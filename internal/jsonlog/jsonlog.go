@@ -7,8 +7,6 @@ package jsonlog
 import (
 	"context"
 	"time"
-
-	"github.com/wharf/wharf/internal/errdefs"
 )
 
 // CONTRACT (writer used by the supervisor, reader by the engine).
@@ -19,22 +17,6 @@ type Entry struct {
 	Stream string    `json:"stream"` // "stdout" or "stderr"
 	Time   time.Time `json:"time"`
 }
-
-// Writer appends entries and rotates by size. Safe for concurrent use.
-type Writer struct{}
-
-// NewWriter opens (appending) path. maxSize <= 0 disables rotation; maxFiles
-// counts the live file too.
-func NewWriter(path string, maxSize int64, maxFiles int) (*Writer, error) {
-	return nil, errdefs.NotImplemented("jsonlog: NewWriter")
-}
-
-// Write records one chunk of a stream; a chunk is split at newlines into entries.
-func (w *Writer) Write(stream string, p []byte, t time.Time) error {
-	return errdefs.NotImplemented("jsonlog: Write")
-}
-
-func (w *Writer) Close() error { return nil }
 
 // ReadOptions select entries. Tail < 0 means all.
 type ReadOptions struct {
@@ -49,6 +31,9 @@ type ReadOptions struct {
 
 // Read emits matching entries across the rotated files, oldest first, and
 // with Follow keeps reading (across rotations) until ctx ends or Done closes.
+// Like Docker, Tail counts the last entries on disk before Since/Until filter
+// them. It returns nil when ctx ends or Done closes, or emit's error.
 func Read(ctx context.Context, path string, opts ReadOptions, emit func(Entry) error) error {
-	return errdefs.NotImplemented("jsonlog: Read")
+	r := &reader{path: path, opts: opts, emit: emit}
+	return r.run(ctx)
 }
