@@ -231,4 +231,3 @@ type stream struct {
 }
 
 func (s *stream) Read(p []byte) (int, error) { return s.br.Read(p) }
-

@@ -21,14 +21,14 @@ type LogConfig struct {
 // yet running (runc's create/start split), so attachers connect before any
 // output can be produced.
 type CreateRequest struct {
-	ID     string        `json:"id"`
-	Bundle string        `json:"bundle"` // per-container runtime dir; the rootfs is mounted at Spec.Root.Path
-	Spec   *specs.Spec   `json:"spec"`   // full OCI spec; Spec.Root.Path is absolute
-	Rootfs []mount.Mount `json:"rootfs"` // mounted by the supervisor at Spec.Root.Path before create, unmounted at Delete
-	Tty       bool      `json:"tty"`
-	OpenStdin bool      `json:"open_stdin"`
-	StdinOnce bool      `json:"stdin_once"` // close the container's stdin when the first attacher's stdin ends
-	Log       LogConfig `json:"log"`
+	ID        string        `json:"id"`
+	Bundle    string        `json:"bundle"` // per-container runtime dir; the rootfs is mounted at Spec.Root.Path
+	Spec      *specs.Spec   `json:"spec"`   // full OCI spec; Spec.Root.Path is absolute
+	Rootfs    []mount.Mount `json:"rootfs"` // mounted by the supervisor at Spec.Root.Path before create, unmounted at Delete
+	Tty       bool          `json:"tty"`
+	OpenStdin bool          `json:"open_stdin"`
+	StdinOnce bool          `json:"stdin_once"` // close the container's stdin when the first attacher's stdin ends
+	Log       LogConfig     `json:"log"`
 }
 
 // Status of a container as the supervisor sees it.
