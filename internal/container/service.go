@@ -5,10 +5,11 @@ package container
 
 import (
 	"context"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/wharf/wharf/internal/errdefs"
+	"github.com/wharf/wharf/internal/api"
 	"github.com/wharf/wharf/internal/image"
 	"github.com/wharf/wharf/internal/layer"
 	"github.com/wharf/wharf/internal/supervisor"
@@ -30,22 +31,67 @@ type Config struct {
 	Seccomp      bool   // apply the default seccomp profile (false when not compiled in)
 }
 
-type Service struct{ cfg Config }
+var (
+	_ api.ContainerBackend = (*Service)(nil)
+	_ api.ExecBackend      = (*Service)(nil)
+)
+
+// Service holds every container record. mu guards the indexes and the
+// mutable fields of records; each record's op lock serialises its lifecycle
+// operations (start, stop, remove) without holding mu across slow calls.
+type Service struct {
+	cfg    Config
+	images imageGetter
+	layers layerStore
+	sup    supervisorAPI
+
+	mu    sync.Mutex
+	byID  map[string]*record
+	names map[string]string // name without "/" -> ID (also reserved names during create)
+	execs map[string]*execRecord
+}
 
 // NewService loads the records under cfg.Root.
 func NewService(cfg Config) (*Service, error) {
-	return nil, errdefs.NotImplemented("container: NewService")
+	d := deps{}
+	if cfg.Images != nil {
+		d.images = cfg.Images
+	}
+	if cfg.Layers != nil {
+		d.layers = cfg.Layers
+	}
+	if cfg.Supervisor != nil {
+		d.sup = cfg.Supervisor
+	}
+	return newService(cfg, d)
 }
 
 // Restore reconciles records with the supervisor after the daemon starts:
 // running containers are watched again, exits that happened while the
 // daemon was down are recorded with their real exit codes, --rm ones removed.
-func (s *Service) Restore(ctx context.Context) error {
-	return errdefs.NotImplemented("container: Restore")
-}
+func (s *Service) Restore(ctx context.Context) error { return s.restore(ctx) }
 
 // InUse returns the ID of a container created from image id, or "".
-func (s *Service) InUse(id digest.Digest) string { return "" }
+func (s *Service) InUse(id digest.Digest) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.byID {
+		if r.ImageID == id.String() {
+			return r.ID
+		}
+	}
+	return ""
+}
 
 // Counts for GET /info.
-func (s *Service) Counts() (total, running, paused, stopped int) { return 0, 0, 0, 0 }
+func (s *Service) Counts() (total, running, paused, stopped int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.byID {
+		total++
+		if r.State.Status == stateRunning {
+			running++
+		}
+	}
+	return total, running, 0, total - running
+}

@@ -1,0 +1,186 @@
+package container
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	units "github.com/docker/go-units"
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/wharf/wharf/internal/api"
+	"github.com/wharf/wharf/internal/errdefs"
+)
+
+// ContainerList answers GET /containers/json: newest first.
+func (s *Service) ContainerList(ctx context.Context, opts api.ListOptions) ([]container.Summary, error) {
+	f, err := s.compileFilters(opts.Filters)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	recs := make([]*record, 0, len(s.byID))
+	for _, r := range s.byID {
+		recs = append(recs, r)
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Created.After(recs[j].Created) })
+	now := time.Now()
+	out := []container.Summary{}
+	var picked []*record
+	for _, r := range recs {
+		if opts.Limit > 0 && len(out) >= opts.Limit {
+			break
+		}
+		// Like Docker: without "all" only running containers, unless a
+		// limit or a status filter asks for more.
+		if !opts.All && opts.Limit <= 0 && len(f.status) == 0 && r.State.Status != stateRunning {
+			continue
+		}
+		if !f.match(r) {
+			continue
+		}
+		out = append(out, summaryLocked(r, now))
+		picked = append(picked, r)
+	}
+	s.mu.Unlock()
+	if opts.Size {
+		for i, r := range picked {
+			out[i].SizeRw, out[i].SizeRootFs = s.sizes(r)
+		}
+	}
+	return out, nil
+}
+
+func summaryLocked(r *record, now time.Time) container.Summary {
+	sum := container.Summary{
+		ID:      r.ID,
+		Names:   []string{"/" + r.Name},
+		Image:   r.Config.Image,
+		ImageID: r.ImageID,
+		Command: strings.Join(command(r.Config), " "),
+		Created: r.Created.Unix(),
+		Ports:   []container.PortSummary{},
+		Labels:  r.Config.Labels,
+		State:   r.State.Status,
+		Status:  humanStatus(r.State, now),
+		Mounts:  []container.MountPoint{},
+	}
+	if sum.Labels == nil {
+		sum.Labels = map[string]string{}
+	}
+	sum.HostConfig.NetworkMode = string(r.HostConfig.NetworkMode)
+	return sum
+}
+
+// humanStatus is the STATUS column of `docker ps`.
+func humanStatus(st State, now time.Time) string {
+	switch st.Status {
+	case stateRunning:
+		return "Up " + units.HumanDuration(now.Sub(st.StartedAt))
+	case stateExited:
+		if st.FinishedAt.IsZero() {
+			return ""
+		}
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
+	case stateDead:
+		return "Dead"
+	case stateCreated:
+		return "Created"
+	}
+	return string(st.Status)
+}
+
+// filters are the compiled "filters" of a list request.
+type filters struct {
+	ids, names []*regexp.Regexp
+	labels     []string
+	status     map[string]bool
+	exited     map[int]bool
+	ancestors  map[string]bool // image IDs and the names as given
+}
+
+var validStatus = map[string]bool{"created": true, "restarting": true, "running": true, "removing": true, "paused": true, "exited": true, "dead": true}
+
+func (s *Service) compileFilters(in map[string][]string) (*filters, error) {
+	f := &filters{status: map[string]bool{}, exited: map[int]bool{}, ancestors: map[string]bool{}}
+	for key, values := range in {
+		for _, v := range values {
+			switch key {
+			case "id", "name":
+				re, err := regexp.Compile(v)
+				if err != nil {
+					return nil, errdefs.Invalid("invalid filter '%s=%s': %v", key, v, err)
+				}
+				if key == "id" {
+					f.ids = append(f.ids, re)
+				} else {
+					f.names = append(f.names, re)
+				}
+			case "label":
+				f.labels = append(f.labels, v)
+			case "status":
+				if !validStatus[v] {
+					return nil, errdefs.Invalid("invalid filter 'status=%s'", v)
+				}
+				f.status[v] = true
+			case "exited":
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return nil, errdefs.Invalid("invalid filter 'exited=%s'", v)
+				}
+				f.exited[n] = true
+			case "ancestor":
+				f.ancestors[v] = true
+				if s.images != nil {
+					if img, err := s.images.Get(v); err == nil {
+						f.ancestors[img.ID.String()] = true
+					}
+				}
+			default:
+				return nil, errdefs.Invalid("invalid filter '%s'", key)
+			}
+		}
+	}
+	return f, nil
+}
+
+// match applies the filters: values of one key are alternatives (OR),
+// different keys must all match (AND); labels must all match, like Docker.
+func (f *filters) match(r *record) bool {
+	if len(f.ids) > 0 && !anyMatch(f.ids, r.ID) {
+		return false
+	}
+	if len(f.names) > 0 && !anyMatch(f.names, "/"+r.Name) {
+		return false
+	}
+	for _, l := range f.labels {
+		k, v, hasValue := strings.Cut(l, "=")
+		got, ok := r.Config.Labels[k]
+		if !ok || hasValue && got != v {
+			return false
+		}
+	}
+	if len(f.status) > 0 && !f.status[string(r.State.Status)] {
+		return false
+	}
+	if len(f.exited) > 0 && (r.State.Status != stateExited || !f.exited[r.State.ExitCode]) {
+		return false
+	}
+	if len(f.ancestors) > 0 && !f.ancestors[r.ImageID] && !f.ancestors[r.Config.Image] {
+		return false
+	}
+	return true
+}
+
+func anyMatch(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}

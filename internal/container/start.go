@@ -1,0 +1,194 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wharf/wharf/internal/errdefs"
+	"github.com/wharf/wharf/internal/oci"
+	"github.com/wharf/wharf/internal/supervisor"
+)
+
+// ContainerStart runs a created or exited container.
+func (s *Service) ContainerStart(ctx context.Context, ref string) error {
+	r, err := s.lookup(ref)
+	if err != nil {
+		return err
+	}
+	r.op.Lock()
+	defer r.op.Unlock()
+	return s.startLocked(context.WithoutCancel(ctx), r)
+}
+
+// startLocked runs with r.op held. The steps follow runc's create/start
+// split: the supervisor creates the init blocked before exec, waiting
+// attach sessions get their streams, then the user process starts.
+func (s *Service) startLocked(ctx context.Context, r *record) error {
+	s.mu.Lock()
+	if r.gone {
+		s.mu.Unlock()
+		return errdefs.NotFound("No such container: %s", r.ID)
+	}
+	if r.State.Status == stateRunning {
+		s.mu.Unlock()
+		return errdefs.NotModified("Container %s is already running", r.ID)
+	}
+	s.mu.Unlock()
+
+	req, err := s.createRequest(r)
+	if err != nil {
+		return s.startFailed(ctx, r, err, nil)
+	}
+	// A stale runtime entry (exited, not yet deleted) would block Create.
+	if err := s.sup.Delete(ctx, r.ID); err != nil && !isNotFound(err) {
+		return s.startFailed(ctx, r, err, nil)
+	}
+	if _, err := s.sup.Create(ctx, req); err != nil {
+		return s.startFailed(ctx, r, err, nil)
+	}
+	handed := s.handAttachers(ctx, r)
+	st, err := s.sup.Start(ctx, r.ID)
+	if err != nil {
+		return s.startFailed(ctx, r, err, handed)
+	}
+
+	s.mu.Lock()
+	r.State = State{Status: stateRunning, Pid: st.Pid, StartedAt: st.StartedAt}
+	if r.State.StartedAt.IsZero() {
+		r.State.StartedAt = time.Now().UTC()
+	}
+	err = s.save(r)
+	exited := r.exited
+	s.mu.Unlock()
+	go s.watch(r, exited)
+	return err
+}
+
+func (s *Service) createRequest(r *record) (supervisor.CreateRequest, error) {
+	mounts, err := s.layers.Mounts(r.ID)
+	if err != nil {
+		return supervisor.CreateRequest{}, err
+	}
+	dirs, err := s.layers.Dirs(r.ID)
+	if err != nil {
+		return supervisor.CreateRequest{}, err
+	}
+	in := s.ociInput(r, dirs)
+	if mode := r.HostConfig.NetworkMode; mode.IsContainer() {
+		other, err := s.lookup(mode.ConnectedContainer())
+		if err != nil {
+			return supervisor.CreateRequest{}, err
+		}
+		s.mu.Lock()
+		pid, running := other.State.Pid, other.State.Status == stateRunning
+		s.mu.Unlock()
+		if !running {
+			return supervisor.CreateRequest{}, errdefs.Conflict("cannot join network namespace of a non running container: %s", other.ID)
+		}
+		in.NetNSPath = fmt.Sprintf("/proc/%d/ns/net", pid)
+	}
+	spec, err := oci.Spec(in)
+	if err != nil {
+		return supervisor.CreateRequest{}, err
+	}
+	if err := os.MkdirAll(in.RootPath, 0o700); err != nil {
+		return supervisor.CreateRequest{}, err
+	}
+	size, files, err := logLimits(r.HostConfig, s.cfg.LogMaxSize, s.cfg.LogMaxFiles)
+	if err != nil {
+		return supervisor.CreateRequest{}, err
+	}
+	return supervisor.CreateRequest{
+		ID:        r.ID,
+		Bundle:    filepath.Join(s.cfg.ExecRoot, r.ID),
+		Spec:      spec,
+		Rootfs:    mounts,
+		Tty:       r.Config.Tty,
+		OpenStdin: r.Config.OpenStdin,
+		StdinOnce: r.Config.StdinOnce,
+		Log:       supervisor.LogConfig{Path: r.LogPath, MaxSize: size, MaxFiles: files},
+	}, nil
+}
+
+func (s *Service) ociInput(r *record, dirs []string) oci.Input {
+	return oci.Input{
+		ID:             r.ID,
+		Config:         r.Config,
+		HostConfig:     r.HostConfig,
+		RootPath:       filepath.Join(s.cfg.ExecRoot, r.ID, "rootfs"),
+		RootfsDirs:     dirs,
+		HostsPath:      r.HostsPath,
+		HostnamePath:   r.HostnamePath,
+		ResolvConfPath: r.ResolvConfPath,
+		InitPath:       s.cfg.InitPath,
+		CgroupParent:   s.cfg.CgroupParent,
+		Seccomp:        s.cfg.Seccomp,
+	}
+}
+
+// startFailed undoes a partial start (runtime state, mounts, handed
+// streams) and records Docker's exit code for the failure: 127 for a missing
+// command, 126 for one that cannot be executed.
+func (s *Service) startFailed(ctx context.Context, r *record, cause error, handed []supervisor.Stream) error {
+	for _, st := range handed {
+		st.Close()
+	}
+	if err := s.sup.Delete(ctx, r.ID); err != nil && !isNotFound(err) {
+		s.sup.Kill(ctx, r.ID, 9, true)
+		s.sup.Delete(ctx, r.ID)
+	}
+	s.failAttachers(r, cause)
+	code, err := startError(r, cause)
+	s.mu.Lock()
+	r.State.ExitCode = code
+	r.State.Error = err.Error()
+	s.save(r)
+	s.mu.Unlock()
+	return err
+}
+
+// startError maps a runtime failure to Docker's exit code and message.
+func startError(r *record, cause error) (int, error) {
+	if errors.Is(cause, errdefs.ErrInvalid) || errors.Is(cause, errdefs.ErrConflict) ||
+		errors.Is(cause, errdefs.ErrNotImplemented) ||
+		errors.Is(cause, errdefs.ErrNotFound) && !strings.Contains(cause.Error(), "exec") {
+		return 125, cause // the engine's own failure, not the command's
+	}
+	argv0 := ""
+	if argv := command(r.Config); len(argv) > 0 {
+		argv0 = argv[0]
+	}
+	code, detail := classifyExecError(cause.Error(), argv0)
+	if code == 128 {
+		return code, fmt.Errorf("failed to create task for container: OCI runtime create failed: %s", detail)
+	}
+	return code, errdefs.Invalid("failed to create task for container: OCI runtime create failed: unable to start container process: %s: unknown", detail)
+}
+
+// classifyExecError turns the runtime's complaint about starting argv0 into
+// Docker's exit code (127 missing, 126 not executable, else 128) and the
+// detail Docker prints, e.g. `exec: "x": executable file not found in $PATH`.
+func classifyExecError(msg, argv0 string) (int, string) {
+	lower := strings.ToLower(msg)
+	switch {
+	case strings.Contains(lower, "not found"), strings.Contains(lower, "no such file or directory"):
+		if i := strings.Index(msg, "exec: "); i >= 0 {
+			return 127, strings.TrimSuffix(msg[i:], ": unknown")
+		}
+		if strings.Contains(argv0, "/") {
+			return 127, fmt.Sprintf("exec: %q: stat %s: no such file or directory", argv0, argv0)
+		}
+		return 127, fmt.Sprintf("exec: %q: executable file not found in $PATH", argv0)
+	case strings.Contains(lower, "permission denied"), strings.Contains(lower, "is a directory"):
+		if i := strings.Index(msg, "exec: "); i >= 0 {
+			return 126, strings.TrimSuffix(msg[i:], ": unknown")
+		}
+		return 126, fmt.Sprintf("exec: %q: permission denied", argv0)
+	}
+	return 128, msg
+}
