@@ -18,7 +18,7 @@ import (
 // Sweep removes everything a test left under dir and in the cgroup named
 // cgroupParent (any hierarchy, any depth): it kills the processes whose
 // command line names dir (daemon, supervisor), the supervisor whose pid is in
-// a *.pid file under dir, and every process of the cgroup; it unmounts all
+// a *.pid or *.lock file under dir, and every process of the cgroup; it unmounts all
 // under dir (deepest first, detached), removes the cgroups (children first)
 // and finally dir itself. Problems are logged, not fatal: a sweep must run to
 // the end. cgroupParent may be empty.
@@ -38,12 +38,12 @@ func Sweep(t testing.TB, dir, cgroupParent string) {
 	}
 }
 
-// killPidFiles kills the pids written in <dir>/**/*.pid (e.g. the
+// killPidFiles kills the pids written in <dir>/**/*.{pid,lock} (e.g. the
 // supervisor's), when the process still names dir in its command line: a
 // stale pid file must not make us kill a stranger.
 func killPidFiles(t testing.TB, dir string) {
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".pid") {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".pid") || strings.HasSuffix(p, ".lock")) {
 			return nil
 		}
 		b, _ := os.ReadFile(p)

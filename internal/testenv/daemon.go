@@ -131,7 +131,7 @@ func (d *Daemon) start(t testing.TB) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if d.exited() {
-			t.Fatalf("testenv: daemon exited during start-up (%v); log:\n%s", cmd.ProcessState, d.Log())
+			t.Fatalf("testenv: daemon exited during start-up (%v); its log follows", cmd.ProcessState)
 		}
 		resp, err := client.Get("http://wharf/_ping")
 		if err == nil {
@@ -141,7 +141,7 @@ func (d *Daemon) start(t testing.TB) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("testenv: daemon did not answer /_ping within 30s (last: %v); log:\n%s", err, d.Log())
+			t.Fatalf("testenv: daemon did not answer /_ping within 30s (last: %v); its log follows", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -206,6 +206,12 @@ func (d *Daemon) Log() string {
 func (d *Daemon) cleanup() {
 	if d.t.Failed() {
 		d.t.Logf("testenv: daemon log (%s):\n%s", d.LogPath, d.Log())
+		if b, err := os.ReadFile(filepath.Join(d.ExecRoot, "supervisor.log")); err == nil {
+			if len(b) > 32<<10 {
+				b = b[len(b)-32<<10:]
+			}
+			d.t.Logf("testenv: supervisor log:\n%s", b)
+		}
 	}
 	if d.cmd != nil {
 		d.Stop()
