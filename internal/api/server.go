@@ -1,0 +1,130 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+// API versions we serve. Paths without a version get the maximum.
+const (
+	APIVersion    = "1.51"
+	MinAPIVersion = "1.24"
+)
+
+// Config wires the server to the engine's services.
+type Config struct {
+	Containers ContainerBackend
+	Exec       ExecBackend
+	Images     ImageBackend
+	System     SystemInfo
+}
+
+// SystemInfo holds the engine's facts for /info and /version; host facts
+// (CPUs, memory, kernel) are read by the server itself.
+type SystemInfo struct {
+	ID       string // engine ID, stable across restarts
+	Version  string // wharf's version
+	DataRoot string
+	Debug    bool
+	Seccomp  bool // the default seccomp profile is applied
+}
+
+// Optional abilities of the container backend, found by type assertion.
+type (
+	counter interface {
+		Counts() (total, running, paused, stopped int)
+	}
+)
+
+// Server is the Docker Engine API over HTTP.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns the API handler.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.routeSystem()
+	s.routeContainers()
+	s.routeExec()
+	s.routeImages()
+	return s
+}
+
+type versionKey struct{}
+
+// versionFrom returns the API version of the request (the maximum when the
+// path had none).
+func versionFrom(ctx context.Context) string {
+	if v, ok := ctx.Value(versionKey{}).(string); ok {
+		return v
+	}
+	return APIVersion
+}
+
+var versionPrefix = regexp.MustCompile(`^/v([0-9]+(?:\.[0-9]+)*)(/.*)$`)
+
+// ServeHTTP strips a /vX.Y prefix, checks the version and dispatches.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	slog.Debug("api request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery)
+	h := w.Header()
+	h.Set("Server", "Wharf/"+s.cfg.System.Version+" (linux)")
+	h.Set("Api-Version", APIVersion)
+	h.Set("Ostype", "linux")
+
+	version := APIVersion
+	if m := versionPrefix.FindStringSubmatch(r.URL.Path); m != nil {
+		version = m[1]
+		if compareVersions(version, MinAPIVersion) < 0 {
+			writeError(w, invalidf("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version", version, MinAPIVersion))
+			return
+		}
+		if compareVersions(version, APIVersion) > 0 {
+			writeError(w, invalidf("client version %s is too new. Maximum supported API version is %s", version, APIVersion))
+			return
+		}
+		r2 := r.Clone(context.WithValue(r.Context(), versionKey{}, version))
+		r2.URL.Path = m[2]
+		r2.URL.RawPath = ""
+		r = r2
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		writeError(w, notFoundf("page not found"))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// compareVersions compares dotted versions numerically.
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x = atoiOr(as[i], 0)
+		}
+		if i < len(bs) {
+			y = atoiOr(bs[i], 0)
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// handle registers a handler that returns an error, mapped in one place.
+func (s *Server) handle(pattern string, fn func(w http.ResponseWriter, r *http.Request) error) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			writeError(w, err)
+		}
+	})
+}
