@@ -212,4 +212,3 @@ func writeJSON(path string, v any) error {
 	}
 	return os.Rename(f.Name(), path)
 }
-
