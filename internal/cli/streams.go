@@ -79,7 +79,7 @@ func copyInput(resp client.HijackedResponse, s streams) error {
 	_, err := io.Copy(resp.Conn, in)
 	var esc term.EscapeError
 	if errors.As(err, &esc) {
-		resp.Close()
+		// The caller closes the connection; closing here would race the output copy.
 		return errDetached
 	}
 	resp.CloseWrite()

@@ -24,10 +24,11 @@ func (c *CLI) versionCommand() *cobra.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(c.Out, 0, 1, 1, ' ', 0)
+			// API negotiation happens on the first request: ask the server first so
+			// that the client section shows the version actually spoken.
+			v, err := api.ServerVersion(ctx(), client.ServerVersionOptions{})
 			fmt.Fprintf(w, "Client:\n Version:\t%s\n API version:\t%s\n Go version:\t%s\n OS/Arch:\t%s/%s\n\n",
 				Version, api.ClientVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			v, err := api.ServerVersion(ctx(), client.ServerVersionOptions{})
-			// API negotiation happens on the first request: the client version is now final.
 			if err != nil {
 				w.Flush()
 				return err
