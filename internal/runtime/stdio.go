@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"os"
+	"syscall"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
@@ -25,6 +26,25 @@ type Process struct {
 	Console *os.File // pty master with Terminal, or nil
 
 	sock *os.File // our end of the console socket until the master arrives
+	lp   *libcontainer.Process
+}
+
+// Wait reaps the process and returns its exit code, 128+n when signal n
+// killed it (255 if it cannot be known).
+func (p *Process) Wait() int {
+	ps, _ := p.lp.Wait()
+	if ps == nil {
+		return 255
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	switch {
+	case !ok:
+		return 255
+	case ws.Signaled():
+		return 128 + int(ws.Signal())
+	default:
+		return ws.ExitStatus()
+	}
 }
 
 // Close closes the caller's ends that are still open.
@@ -39,7 +59,7 @@ func (p *Process) Close() {
 // setup gives lp its stdio and returns our ends plus the child's ends,
 // which the caller closes once the process has inherited them.
 func (s Stdio) setup(lp *libcontainer.Process) (_ *Process, child []*os.File, err error) {
-	p := &Process{}
+	p := &Process{lp: lp}
 	defer func() {
 		if err != nil {
 			p.Close()

@@ -85,7 +85,7 @@ func (s *server) create(req *CreateRequest) (st State, err error) {
 		c.io.start(proc.Stdout, proc.Stderr)
 	}
 	s.add(c)
-	s.reaper.watch(proc.Pid, c.exited)
+	s.reaper.watch(proc.Pid, func() { c.exited(proc.Wait()) })
 	return c.snapshot(), nil
 }
 

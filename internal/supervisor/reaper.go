@@ -9,25 +9,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// reaper collects the exit statuses of the processes we started, on
-// SIGCHLD, with wait4 on each watched pid only: libcontainer waits for
-// its own helper processes, so a wait4(-1) here would steal them.
+// reaper notices, on SIGCHLD, which watched processes have exited, with a
+// non-reaping waitid on each watched pid only: libcontainer waits for its
+// own helper processes (a wait4(-1) here would steal them), and the
+// callback reaps through libcontainer, which then releases its pidfd.
+// No thread blocks per process.
 type reaper struct {
 	mu      sync.Mutex
-	watched map[int]func(code int)
+	watched map[int]func()
 	kick    chan os.Signal
 }
 
 func newReaper() *reaper {
-	r := &reaper{watched: map[int]func(int){}, kick: make(chan os.Signal, 1)}
+	r := &reaper{watched: map[int]func(){}, kick: make(chan os.Signal, 1)}
 	signal.Notify(r.kick, syscall.SIGCHLD)
 	go r.loop()
 	return r
 }
 
-// watch calls onExit (in its own goroutine) with the exit code of pid,
-// 128+n when killed by signal n.
-func (r *reaper) watch(pid int, onExit func(code int)) {
+// watch calls onExit (in its own goroutine) once pid has exited; onExit
+// must reap it.
+func (r *reaper) watch(pid int, onExit func()) {
 	r.mu.Lock()
 	r.watched[pid] = onExit
 	r.mu.Unlock()
@@ -41,21 +43,13 @@ func (r *reaper) loop() {
 	for range r.kick {
 		r.mu.Lock()
 		for pid, fn := range r.watched {
-			var ws unix.WaitStatus
-			got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-			if got == 0 || err == unix.EINTR {
-				continue
+			var info unix.Siginfo
+			err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+			if err == nil && info.Signo == 0 || err == unix.EINTR {
+				continue // still running
 			}
 			delete(r.watched, pid)
-			code := 255
-			switch {
-			case err != nil: // ECHILD: someone else reaped it
-			case ws.Exited():
-				code = ws.ExitStatus()
-			case ws.Signaled():
-				code = 128 + int(ws.Signal())
-			}
-			go fn(code)
+			go fn()
 		}
 		r.mu.Unlock()
 	}

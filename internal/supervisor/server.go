@@ -268,6 +268,6 @@ func (s *server) exec(conn *net.UnixConn, br *bufio.Reader, req *request, rep *r
 	} else {
 		e.io.start(e.proc.Stdout, e.proc.Stderr)
 	}
-	s.reaper.watch(e.proc.Pid, func(code int) { c.execExited(e, code) })
+	s.reaper.watch(e.proc.Pid, func() { c.execExited(e, e.proc.Wait()) })
 	return true
 }
