@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench/run.sh: Wharf's start latency and memory on this machine, measured side
+# by side in one run against its own isolated daemon (never a user's):
+#   - median of N `wharf run --rm --network none busybox true` vs fork+exec of /bin/true
+#   - median of N `wharf exec c true`
+#   - M detached `sleep 1000` containers: ms per container
+#   - daemon idle RSS; supervisor PSS per running container
+# Env: N (default 30), M (default 50), WHARF_BINARY (default: build one).
+# Run as root from anywhere: bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+N=${N:-30}
+M=${M:-50}
+[ "$(id -u)" = 0 ] || { echo "bench/run.sh: run as root" >&2; exit 1; }
+
+root=$(mktemp -d /tmp/wb-XXXX)  # short: unix socket paths are limited to 108 bytes
+cg=wharf-bench-$$-$RANDOM
+sock=$root/wharf.sock
+daemon_pid=
+
+cleanup() {
+	set +e
+	[ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null && sleep 1 && kill -KILL "$daemon_pid" 2>/dev/null
+	# The supervisor and anything else naming our root.
+	for p in /proc/[0-9]*; do
+		[ "${p#/proc/}" = $$ ] && continue
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "$root/" && kill -KILL "${p#/proc/}" 2>/dev/null
+	done
+	# Containers: every process in our cgroup parent, then the cgroups.
+	local hier dirs
+	for hier in $(awk '$0 ~ / - cgroup2? / {print $5}' /proc/self/mountinfo); do
+		dirs=$(find "$hier" -maxdepth 4 -type d -name "$cg" 2>/dev/null)
+		for d in $dirs; do
+			for _ in 1 2 3 4 5; do
+				find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+				sleep 0.1
+			done
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	done
+	# Mounts under our root, deepest first.
+	awk -v r="$root" '$5 == r || index($5, r "/") == 1 {print $5}' /proc/self/mountinfo |
+		awk '{print length, $0}' | sort -rn | cut -d' ' -f2- | xargs -r -n1 umount -l 2>/dev/null
+	rm -rf "$root"
+}
+trap cleanup EXIT
+
+bin=${WHARF_BINARY:-}
+if [ -z "$bin" ]; then
+	bindir=$(mktemp -d /tmp/wharf-benchbin.XXXXXX) # outside the exec-root
+	trap 'cleanup; rm -rf "$bindir"' EXIT
+	go build -tags "seccomp netgo osusergo" -ldflags "-extldflags -static" -o "$bindir/wharf" ./cmd/wharf
+	bin=$bindir/wharf
+fi
+w() { "$bin" -H "unix://$sock" "$@"; }
+
+"$bin" daemon --data-root "$root/data" --exec-root "$root/exec" -H "unix://$sock" \
+	--cgroup-parent "/$cg" </dev/null >"$root/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 150); do w version >/dev/null 2>&1 && break; sleep 0.2; done
+w version >/dev/null || { echo "daemon did not start:"; cat "$root/daemon.log"; exit 1; }
+scripts/busybox-tar "$root/busybox.tar"
+w import --change 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
+
+# time_ms CMD...: wall time of one run in ms (bash's clock: no extra fork).
+time_ms() {
+	local t0=$EPOCHREALTIME
+	"$@" >/dev/null
+	local t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }'
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+series() { # series N CMD...: median of N runs after 3 warm-ups
+	local n=$1
+	shift
+	for _ in 1 2 3; do "$@" >/dev/null; done
+	for _ in $(seq "$n"); do time_ms "$@"; done | median
+}
+kb() { awk -v k="$2" '$1 == k":" { print $2 }' "$1"; }
+supervisor_pid() {
+	for p in /proc/[0-9]*; do
+		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "supervisor .*$root/exec"; then echo "${p#/proc/}"; return; fi
+	done
+}
+
+true_ms=$(series "$N" /bin/true)
+run_ms=$(series "$N" w run --rm --network none busybox true)
+w run -d --name c busybox sleep 1000 >/dev/null
+exec_ms=$(series "$N" w exec c true)
+w rm -f c >/dev/null
+
+sleep 1
+rss_kb=$(kb "/proc/$daemon_pid/status" VmRSS)
+sup=$(supervisor_pid)
+pss_before=$(kb "/proc/$sup/smaps_rollup" Pss)
+t0=$EPOCHREALTIME
+for i in $(seq "$M"); do w run -d --network none busybox sleep 1000 >/dev/null; done
+t1=$EPOCHREALTIME
+sleep 1
+pss_after=$(kb "/proc/$sup/smaps_rollup" Pss)
+running=$(w ps -q | wc -l)
+ids=$(w ps -aq)
+[ -z "$ids" ] || w rm -f $ids >/dev/null
+
+awk -v tr="$true_ms" -v run="$run_ms" -v ex="$exec_ms" -v t0="$t0" -v t1="$t1" -v m="$M" -v n="$N" \
+	-v rss="$rss_kb" -v pb="$pss_before" -v pa="$pss_after" -v up="$running" 'BEGIN {
+	printf "Wharf benchmarks (%d-run medians; this machine: %s cores)\n", n, "'"$(nproc)"'"
+	printf "  %-52s %9.2f ms\n", "fork+exec /bin/true", tr
+	printf "  %-52s %9.2f ms  (%.1fx /bin/true; goal <= 15 ms)\n", "wharf run --rm --network none busybox true", run, run / tr
+	printf "  %-52s %9.2f ms  (goal <= 15 ms)\n", "wharf exec c true", ex
+	printf "  %-52s %9.2f ms  (goal <= 30 ms; %d running after)\n", m " x wharf run -d busybox sleep 1000, per container", (t1 - t0) * 1000 / m, up
+	printf "  %-52s %9.1f MB  (goal <= 40 MB)\n", "daemon idle RSS", rss / 1024
+	printf "  %-52s %9.0f KiB (goal <= 1024 KiB; %d -> %d KiB)\n", "supervisor PSS per running container", (pa - pb) / m, pb, pa
+}'
