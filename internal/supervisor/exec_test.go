@@ -2,6 +2,8 @@ package supervisor
 
 import (
 	"errors"
+	"io"
+	"strings"
 	"os"
 	"path/filepath"
 	"slices"
@@ -120,5 +122,63 @@ func TestDeleteCreated(t *testing.T) {
 	}
 	if err := syscall.Kill(st.Pid, 0); err == nil {
 		t.Errorf("init %d survived delete", st.Pid)
+	}
+}
+
+func TestExecTTYAndStdin(t *testing.T) {
+	req := newRequest(t, "exectty", "sleep", "1000")
+	c := ctx(t)
+	if _, err := testClient.Create(c, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testClient.Start(c, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := execProcess("sh")
+	p.Terminal = true
+	s, err := testClient.Exec(c, ExecRequest{ID: req.ID, ExecID: "tty", Tty: true, Stdin: true, Process: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte("tty; exit 4\n"))
+	out, _ := io.ReadAll(s)
+	s.Close()
+	if !strings.Contains(string(out), "/dev/pts/") {
+		t.Errorf("exec tty output %q", out)
+	}
+	if es, _ := testClient.ExecState(c, req.ID, "tty"); es.Running || es.ExitCode != 4 {
+		t.Errorf("exec state %+v", es)
+	}
+
+	s, err = testClient.Exec(c, ExecRequest{ID: req.ID, ExecID: "cat", Stdin: true, Process: execProcess("cat")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte("piped"))
+	s.CloseWrite()
+	if stdout, _ := demux(t, s); stdout != "piped" {
+		t.Errorf("exec stdin: %q", stdout)
+	}
+	s.Close()
+
+	// Kill with all=true reaches every process, not only the init.
+	if _, err := testClient.Exec(c, ExecRequest{ID: req.ID, ExecID: "bg", Detach: true, Process: execProcess("sleep", "1000")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := testClient.Kill(c, req.ID, syscall.SIGKILL, true); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := testClient.Wait(c, req.ID); st.ExitCode != 137 {
+		t.Errorf("exit %d", st.ExitCode)
+	}
+}
+
+func TestOOMKilled(t *testing.T) {
+	req := newRequest(t, "oom", "dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1")
+	limit := int64(32 << 20)
+	req.Spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
+	st := runCtr(t, req)
+	if st.ExitCode != 137 || !st.OOMKilled {
+		t.Errorf("got exit %d oom %v, want 137 and OOMKilled", st.ExitCode, st.OOMKilled)
 	}
 }
