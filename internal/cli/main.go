@@ -34,6 +34,7 @@ func (c *CLI) Run(args []string) int {
 	cmd, err := root.ExecuteC()
 	if c.api != nil {
 		c.api.Close()
+		c.api = nil
 	}
 	if err == nil {
 		return 0
