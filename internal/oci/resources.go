@@ -104,17 +104,19 @@ func deviceRules(privileged bool) []specs.LinuxDeviceCgroup {
 	mknodB.Access = "m"
 	return []specs.LinuxDeviceCgroup{
 		{Allow: false, Access: "rwm"},
+		// Docker denies fuse explicitly; it must come before the mknod
+		// wildcards, cgroup v1 cannot punch a hole in a wildcard rule.
+		devRule(false, "c", 10, 229),
 		mknodC, mknodB,
-		devRule(true, "c", 1, 3),     // null
-		devRule(true, "c", 1, 5),     // zero
-		devRule(true, "c", 1, 7),     // full
-		devRule(true, "c", 1, 8),     // random
-		devRule(true, "c", 1, 9),     // urandom
-		devRule(true, "c", 5, 0),     // tty
-		devRule(true, "c", 5, 1),     // console
-		devRule(true, "c", 5, 2),     // ptmx
-		devRule(true, "c", 136, -1),  // pts
-		devRule(false, "c", 10, 229), // fuse: Docker denies it explicitly
+		devRule(true, "c", 1, 3),    // null
+		devRule(true, "c", 1, 5),    // zero
+		devRule(true, "c", 1, 7),    // full
+		devRule(true, "c", 1, 8),    // random
+		devRule(true, "c", 1, 9),    // urandom
+		devRule(true, "c", 5, 0),    // tty
+		devRule(true, "c", 5, 1),    // console
+		devRule(true, "c", 5, 2),    // ptmx
+		devRule(true, "c", 136, -1), // pts
 	}
 }
 
