@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"context"
 	"errors"
 	"io"
 	"strings"
@@ -180,5 +181,18 @@ func TestOOMKilled(t *testing.T) {
 	st := runCtr(t, req)
 	if st.ExitCode != 137 || !st.OOMKilled {
 		t.Errorf("got exit %d oom %v, want 137 and OOMKilled", st.ExitCode, st.OOMKilled)
+	}
+}
+
+func TestWaitCancelled(t *testing.T) {
+	req := newRequest(t, "waitcancel", "sleep", "1000")
+	c := ctx(t)
+	if _, err := testClient.Create(c, req); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(c, 100*time.Millisecond)
+	defer cancel()
+	if _, err := testClient.Wait(short, req.ID); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("wait past its context: %v", err)
 	}
 }

@@ -121,6 +121,13 @@ func (s *server) dispatch(conn *net.UnixConn, br *bufio.Reader, req *request, re
 		for _, c := range all {
 			rep.States = append(rep.States, c.snapshot())
 		}
+	case opWait:
+		var c *ctr
+		if c, err = s.get(req.ID); err == nil {
+			err = waitOrHangup(c, br)
+			st := c.snapshot()
+			rep.State = &st
+		}
 	case opAttach:
 		return s.attach(conn, br, req, rep)
 	case opExec:
@@ -148,10 +155,6 @@ func (s *server) call(c *ctr, req *request, rep *reply) error {
 		}
 		return c.rc.Signal(syscall.Signal(req.Signal), req.All)
 	case opState:
-		st := c.snapshot()
-		rep.State = &st
-	case opWait:
-		<-c.done
 		st := c.snapshot()
 		rep.State = &st
 	case opResize:
@@ -185,6 +188,22 @@ func (s *server) call(c *ctr, req *request, rep *reply) error {
 		return errdefs.Invalid("supervisor: unknown operation %q", req.Op)
 	}
 	return nil
+}
+
+// waitOrHangup blocks until the container is done or the client hangs up
+// (its context ended), so that abandoned waits do not pile up.
+func waitOrHangup(c *ctr, br *bufio.Reader) error {
+	hangup := make(chan struct{})
+	go func() {
+		br.ReadByte() // the client sends nothing more: returns at hang-up
+		close(hangup)
+	}()
+	select {
+	case <-c.done:
+		return nil
+	case <-hangup:
+		return errdefs.Unavailable("wait: client went away")
+	}
 }
 
 func (c *ctr) proc(execID string) (*runtime.Process, error) {
