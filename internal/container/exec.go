@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 
@@ -147,6 +148,10 @@ func (e *execRecord) finish(code int) {
 // execFailure maps a failed exec to Docker's exit code and message.
 func execFailure(e *execRecord, err error) (int, string) {
 	code, detail := classifyExecError(err.Error(), e.Req.Cmd[0])
+	var ce *supervisor.CommandError
+	if errors.As(err, &ce) {
+		code = ce.ExitCode
+	}
 	return code, "OCI runtime exec failed: exec failed: unable to start container process: " + detail + ": unknown"
 }
 

@@ -49,9 +49,9 @@ type record struct {
 	HostsPath      string
 	ResolvConfPath string
 
-	op        sync.Mutex      // serialises start/stop/remove of this container
-	exited    chan struct{}   // closed at the next exit, then replaced (guarded by Service.mu)
-	removed   chan struct{}   // closed when the record is removed
+	op        sync.Mutex       // serialises start/stop/remove of this container
+	exited    chan struct{}    // closed at the next exit, then replaced (guarded by Service.mu)
+	removed   chan struct{}    // closed when the record is removed
 	attachers []*pendingAttach // sessions waiting for Start to hand them a stream
 	gone      bool             // removed from the indexes
 }

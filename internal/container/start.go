@@ -154,14 +154,19 @@ func (s *Service) startFailed(ctx context.Context, r *record, cause error, hande
 
 // startError maps a runtime failure to Docker's exit code and message.
 func startError(r *record, cause error) (int, error) {
+	argv0 := ""
+	if argv := command(r.Config); len(argv) > 0 {
+		argv0 = argv[0]
+	}
+	var ce *supervisor.CommandError
+	if errors.As(cause, &ce) {
+		_, detail := classifyExecError(ce.Msg, argv0)
+		return ce.ExitCode, errdefs.Invalid("failed to create task for container: OCI runtime create failed: unable to start container process: %s: unknown", detail)
+	}
 	if errors.Is(cause, errdefs.ErrInvalid) || errors.Is(cause, errdefs.ErrConflict) ||
 		errors.Is(cause, errdefs.ErrNotImplemented) ||
 		errors.Is(cause, errdefs.ErrNotFound) && !strings.Contains(cause.Error(), "exec") {
 		return 125, cause // the engine's own failure, not the command's
-	}
-	argv0 := ""
-	if argv := command(r.Config); len(argv) > 0 {
-		argv0 = argv[0]
 	}
 	code, detail := classifyExecError(cause.Error(), argv0)
 	if code == 128 {

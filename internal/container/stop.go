@@ -188,12 +188,15 @@ func (s *Service) removeLocked(ctx context.Context, r *record) error {
 	if s.names[r.Name] == r.ID {
 		delete(s.names, r.Name)
 	}
-	close(r.removed)
-	close(r.exited) // next-exit waiters of a container that will never run again
 	s.mu.Unlock()
 	s.failAttachers(r, errdefs.NotFound("No such container: %s", r.ID))
 	s.dropExecs(r.ID)
-	return s.removeFiles(r.ID)
+	err := s.removeFiles(r.ID)
+	s.mu.Lock()
+	close(r.removed) // after the files, so `wait removed` means all gone
+	close(r.exited)  // next-exit waiters of a container that will never run again
+	s.mu.Unlock()
+	return err
 }
 
 // ContainerRename changes the name; a taken name is a Conflict.
