@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
 )
@@ -99,6 +100,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 		CDISpecDirs:        []string{},
 		Warnings:           []string{},
 	}
+	info.Swarm.LocalNodeState = swarm.LocalNodeStateInactive
 	info.Plugins.Log = []string{"json-file"}
 	info.Plugins.Network = []string{"host", "none"}
 	info.Plugins.Volume = []string{}
