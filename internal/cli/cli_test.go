@@ -221,3 +221,19 @@ func TestParseSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownCommand(t *testing.T) {
+	code, _, stderr := runCLI(t, "", "frobnicate")
+	if code != 1 || !strings.Contains(stderr, "wharf: 'frobnicate' is not a wharf command.") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestInteractiveTTYNeedsTerminal(t *testing.T) {
+	for _, args := range [][]string{{"run", "-it", "busybox"}, {"exec", "-it", "c", "sh"}} {
+		code, _, stderr := runCLI(t, "", append([]string{"-H", noDaemon}, args...)...)
+		if code != 1 || !strings.Contains(stderr, "the input device is not a TTY") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}

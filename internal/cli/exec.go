@@ -36,6 +36,9 @@ func (c *CLI) execCommand() *cobra.Command {
 }
 
 func (c *CLI) exec(id string, cmdline []string, o execOptions) error {
+	if o.tty && o.interactive && !o.detach && !isTerminal(c.In) {
+		return errNotTTY
+	}
 	env, err := readEnv(o.envFile, o.env)
 	if err != nil {
 		return err

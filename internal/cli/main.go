@@ -50,6 +50,12 @@ func (c *CLI) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 		// Unknown flags and bad values are usage errors, reported like docker's.
 		TraverseChildren: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return statusError{code: 1, msg: fmt.Sprintf("wharf: '%s' is not a wharf command.\nSee 'wharf --help'", args[0])}
+			}
+			return cmd.Help()
+		},
 	}
 	root.PersistentFlags().StringVarP(&c.Host, "host", "H", "", "Daemon socket to connect to")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {

@@ -35,6 +35,9 @@ func (c *CLI) run(o *runOptions, args []string) error {
 	if err != nil {
 		return runError{err: err}
 	}
+	if cfg.Tty && cfg.AttachStdin && !isTerminal(c.In) {
+		return errNotTTY
+	}
 	id, err := c.createContainer(&o.containerOptions, cfg, hc)
 	if err != nil {
 		return runError{err: err}

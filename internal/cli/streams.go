@@ -15,6 +15,14 @@ import (
 
 const defaultDetachKeys = "ctrl-p,ctrl-q"
 
+// errNotTTY is docker's answer to -it with stdin redirected.
+var errNotTTY = errors.New("the input device is not a TTY")
+
+func isTerminal(in io.Reader) bool {
+	_, ok := term.GetFdInfo(in)
+	return ok
+}
+
 // errDetached says the user typed the detach keys: the container keeps running.
 var errDetached = errors.New("detached")
 
