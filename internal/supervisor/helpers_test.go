@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "supervisor" {
 		os.Exit(Main(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "fake-daemon" {
+		os.Exit(fakeDaemon(os.Args[2], os.Args[3]))
+	}
 	if os.Geteuid() != 0 {
 		fmt.Println("skipping: supervisor tests need root")
 		os.Exit(0)
