@@ -71,6 +71,14 @@ func (o *Options) setDefaults() {
 // afterwards: they belong to the supervisor.
 func Run(ctx context.Context, o Options) error {
 	o.setDefaults()
+	// The supervisor runs from "/", so every path it is given must be absolute.
+	for _, p := range []*string{&o.DataRoot, &o.ExecRoot, &o.PidFile} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
 	for _, d := range []struct {
 		path string
 		mode os.FileMode
@@ -83,6 +91,9 @@ func Run(ctx context.Context, o Options) error {
 	for _, h := range o.Hosts {
 		p, err := socketPath(h)
 		if err != nil {
+			return err
+		}
+		if p, err = filepath.Abs(p); err != nil {
 			return err
 		}
 		sockets = append(sockets, p)
@@ -156,7 +167,12 @@ func Run(ctx context.Context, o Options) error {
 // serve listens on every socket until ctx ends, then stops accepting,
 // closes and removes the sockets. Hijacked streams end with the process.
 func serve(ctx context.Context, h http.Handler, sockets []string) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Minute}
+	// Cancelled at shutdown so that followed logs, waits and attach
+	// sessions end instead of holding the shutdown up.
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: time.Minute,
+		BaseContext: func(net.Listener) context.Context { return base }}
 	errc := make(chan error, len(sockets))
 	for _, path := range sockets {
 		l, err := listenUnix(path)
@@ -177,7 +193,10 @@ func serve(ctx context.Context, h http.Handler, sockets []string) error {
 	slog.Info("shutting down; containers keep running")
 	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(sctx) }()
+	cancelBase()
+	if err := <-done; err != nil {
 		srv.Close()
 	}
 	return nil
