@@ -57,7 +57,10 @@ func WithArgs(args ...string) Option { return func(d *Daemon) { d.args = append(
 func StartDaemon(t testing.TB, opts ...Option) *Daemon {
 	t.Helper()
 	RequireRoot(t)
-	bin := WharfBinary(t)
+	bin := DockerCLI
+	if !referenceMode() {
+		bin = WharfBinary(t)
+	}
 	dir := ShortTempDir(t)
 	b := make([]byte, 4)
 	rand.Read(b)
@@ -116,6 +119,9 @@ func (d *Daemon) start(t testing.TB) {
 		"--cgroup-parent", d.CgroupParent,
 	}, d.args...)
 	cmd := exec.Command(d.Bin, args...)
+	if referenceMode() {
+		cmd = d.dockerdCommand()
+	}
 	cmd.Env = cleanEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// The daemon dies with the test process; its supervisor (own session) does
@@ -237,6 +243,9 @@ func cleanEnv() []string {
 
 // Command prepares `wharf -H <host> args...`.
 func (d *Daemon) Command(args ...string) *exec.Cmd {
+	if referenceMode() {
+		return d.DockerCommand(d.Bin, args...)
+	}
 	cmd := exec.Command(d.Bin, append([]string{"-H", d.Host()}, args...)...)
 	cmd.Env = cleanEnv()
 	return cmd

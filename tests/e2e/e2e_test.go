@@ -1,6 +1,11 @@
 // Package e2e drives whole user sessions through the real binaries: our CLI,
 // the stock docker CLIs (28.x and Debian's 20.10) and the moby Go client,
 // each against its own isolated daemon from internal/testenv.
+//
+// With WHARF_TEST_REFERENCE=dockerd the same tests run against Debian's
+// dockerd 20.10 (and the docker CLI in place of ours): that is how their
+// expectations were checked against Docker. Only the supervision tests,
+// which Docker without live-restore cannot pass, skip themselves there.
 package e2e
 
 import (

@@ -82,7 +82,7 @@ func TestNamesAndPrefixes(t *testing.T) {
 	// A taken name: 409 from the API, naming the holder; the CLIs say so.
 	for _, c := range clients(d) {
 		t.Run(c.name, func(t *testing.T) {
-			_, errOut, code := c.run(t, "create", "--name", "first", "busybox", "true")
+			_, errOut, code := c.run(t, "run", "-d", "--name", "first", "busybox", "true")
 			if code != 125 || !strings.Contains(errOut, "already in use") || !strings.Contains(errOut, id) {
 				t.Errorf("taken name: exit %d, stderr %q", code, errOut)
 			}

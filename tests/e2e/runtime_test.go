@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wharf/wharf/internal/testenv"
 )
 
 func TestUser(t *testing.T) {
@@ -35,10 +37,14 @@ func TestUser(t *testing.T) {
 
 func TestInit(t *testing.T) {
 	d, _ := setup(t)
+	initName := "wharf-init"
+	if os.Getenv(testenv.ReferenceEnv) == "dockerd" {
+		initName = "docker-init"
+	}
 	for _, c := range clients(d) {
 		t.Run(c.name, func(t *testing.T) {
-			if got := pid1(t, c.must(t, "run", "--rm", "--init", "busybox", "ps")); !strings.Contains(got, "wharf-init") {
-				t.Errorf("--init: PID 1 is %q, want wharf-init", got)
+			if got := pid1(t, c.must(t, "run", "--rm", "--init", "busybox", "ps")); !strings.Contains(got, initName) {
+				t.Errorf("--init: PID 1 is %q, want %s", got, initName)
 			}
 			if got := pid1(t, c.must(t, "run", "--rm", "busybox", "ps")); !strings.Contains(got, "ps") || strings.Contains(got, "init") {
 				t.Errorf("without --init: PID 1 is %q, want ps", got)
