@@ -20,22 +20,35 @@ func TestLatency(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
-	var times []time.Duration
-	for i := range 30 {
+	const n = 30
+	phases := make([][]time.Duration, 5) // create, start, wait, delete, total
+	for i := range n {
 		req := newRequest(t, fmt.Sprintf("lat-%d", i), "true")
 		c := ctx(t)
 		t0 := time.Now()
-		st := runCtr(t, req)
-		if err := testClient.Delete(c, req.ID); err != nil {
-			t.Fatal(err)
+		mark := func(p int, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			phases[p] = append(phases[p], time.Since(t0))
 		}
-		times = append(times, time.Since(t0))
+		_, err := testClient.Create(c, req)
+		mark(0, err)
+		_, err = testClient.Start(c, req.ID)
+		mark(1, err)
+		st, err := testClient.Wait(c, req.ID)
+		mark(2, err)
+		mark(3, testClient.Delete(c, req.ID))
 		if st.ExitCode != 0 {
 			t.Fatalf("exit %d", st.ExitCode)
 		}
 	}
-	slices.Sort(times)
-	t.Logf("create+start+wait+delete of true: median %v (min %v, max %v)", times[15], times[0], times[29])
+	for _, p := range phases[:4] {
+		slices.Sort(p)
+	}
+	total := phases[3]
+	t.Logf("create+start+wait+delete of true, median of %d: %v (min %v, max %v); cumulative medians: create %v, start %v, wait %v",
+		n, total[n/2], total[0], total[n-1], phases[0][n/2], phases[1][n/2], phases[2][n/2])
 }
 
 func supervisorPid(t *testing.T, execRoot string) int {
