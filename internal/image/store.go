@@ -1,15 +1,21 @@
 // Package image keeps images (keyed by config digest) and their tags.
+//
+// Layout under root/images/: configs/<hex> holds each image config exactly
+// as hashed (content-addressed, written by temp+rename); repositories.json
+// maps normalized references ("docker.io/library/busybox:latest") to image
+// IDs and is rewritten atomically. Layers live in the layer store.
 package image
 
 import (
 	"context"
 	"io"
+	"sort"
+	"sync"
 	"time"
 
 	ocispec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 
-	"github.com/wharf/wharf/internal/errdefs"
 	"github.com/wharf/wharf/internal/layer"
 )
 
@@ -25,28 +31,90 @@ type Image struct {
 	Created  time.Time
 }
 
-type Store struct{}
+type Store struct {
+	root   string // root/images
+	layers *layer.Store
+
+	// gc is held shared by imports from layer apply to config write, and
+	// exclusively while releasing layers, so a fresh layer is never taken.
+	gc sync.RWMutex
+
+	mu      sync.RWMutex
+	configs map[digest.Digest]ocispec.DockerOCIImage
+	repos   map[string]digest.Digest // normalized ref -> image ID
+}
 
 func NewStore(root string, layers *layer.Store) (*Store, error) {
-	return nil, errdefs.NotImplemented("image: NewStore")
+	s := &Store{root: root + "/images", layers: layers}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	// Layers applied by an import that crashed before its config was
+	// written belong to no image: release them.
+	all, err := layers.List()
+	if err != nil {
+		return nil, err
+	}
+	var ids []digest.Digest
+	for _, l := range all {
+		ids = append(ids, l.ChainID)
+	}
+	if _, err := s.releaseLayers(ids); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Import makes a one-layer image from a rootfs tar (gzip allowed), applying
 // Dockerfile-style changes (CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE,
 // LABEL, VOLUME, STOPSIGNAL) and tagging it ref when ref != "".
 func (s *Store) Import(ctx context.Context, r io.Reader, ref string, changes []string, message string) (*Image, error) {
-	return nil, errdefs.NotImplemented("image: Import")
+	return s.importTar(ctx, r, ref, changes, message)
 }
 
 // Get resolves a name ("busybox", "busybox:1", "host:5000/x:y"), a full or
 // short ID, or "sha256:..." ID. NotFound: "No such image: <ref>". An ID
 // prefix matching several images is Invalid/Conflict and says so.
-func (s *Store) Get(ref string) (*Image, error) { return nil, errdefs.NotImplemented("image: Get") }
+func (s *Store) Get(ref string) (*Image, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, err := s.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.image(id), nil
+}
 
-func (s *Store) List() ([]*Image, error) { return nil, errdefs.NotImplemented("image: List") }
+func (s *Store) List() ([]*Image, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	imgs := make([]*Image, 0, len(s.configs))
+	for id := range s.configs {
+		imgs = append(imgs, s.image(id))
+	}
+	sort.Slice(imgs, func(i, j int) bool {
+		if !imgs[i].Created.Equal(imgs[j].Created) {
+			return imgs[i].Created.After(imgs[j].Created)
+		}
+		return imgs[i].ID < imgs[j].ID
+	})
+	return imgs, nil
+}
 
 // Tag adds ref to the image that source resolves to.
-func (s *Store) Tag(source, ref string) error { return errdefs.NotImplemented("image: Tag") }
+func (s *Store) Tag(source, ref string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.resolve(source)
+	if err != nil {
+		return err
+	}
+	name, err := parseTag(ref)
+	if err != nil {
+		return err
+	}
+	return s.setRepos(func(m map[string]digest.Digest) { m[name] = id })
+}
 
 // DeleteResult is one line of `docker rmi` output.
 type DeleteResult struct {
@@ -57,5 +125,48 @@ type DeleteResult struct {
 // Delete untags or deletes. inUse returns the ID of a container using the
 // image, or "" (then a Conflict names it unless force).
 func (s *Store) Delete(ref string, force bool, inUse func(id digest.Digest) string) ([]DeleteResult, error) {
-	return nil, errdefs.NotImplemented("image: Delete")
+	s.mu.Lock()
+	res, candidates, err := s.delete(ref, force, inUse)
+	s.mu.Unlock()
+	if err != nil || len(candidates) == 0 {
+		return res, err
+	}
+	removed, err := s.releaseLayers(candidates)
+	for _, c := range removed {
+		res = append(res, DeleteResult{Deleted: c.String()})
+	}
+	return res, err
+}
+
+// image builds the value for id; s.mu is held.
+func (s *Store) image(id digest.Digest) *Image {
+	cfg := s.configs[id]
+	img := &Image{ID: id, Config: cfg, RepoTags: []string{}}
+	if cfg.Created != nil {
+		img.Created = *cfg.Created
+	}
+	for name, tid := range s.repos {
+		if tid == id {
+			img.RepoTags = append(img.RepoTags, familiar(name))
+		}
+	}
+	sort.Strings(img.RepoTags)
+	for _, c := range chainIDs(cfg.RootFS.DiffIDs) {
+		if l, err := s.layers.Get(c); err == nil {
+			img.Size += l.Size
+		}
+		img.TopLayer = c
+	}
+	return img
+}
+
+// chainIDs lists the chain IDs of an image's layers, base first.
+func chainIDs(diffIDs []digest.Digest) []digest.Digest {
+	var ids []digest.Digest
+	var parent digest.Digest
+	for _, d := range diffIDs {
+		parent = layer.ChainID(parent, d)
+		ids = append(ids, parent)
+	}
+	return ids
 }

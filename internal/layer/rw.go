@@ -159,3 +159,20 @@ func (s *Store) RWSize(id string) (int64, error) {
 	})
 	return size, err
 }
+
+// RWParents lists the layers that container layers sit on, so that the image
+// store never releases a layer a container (even of a force-deleted image)
+// still uses.
+func (s *Store) RWParents() ([]digest.Digest, error) {
+	ents, err := os.ReadDir(filepath.Join(s.root, "containers"))
+	if err != nil {
+		return nil, err
+	}
+	var ps []digest.Digest
+	for _, e := range ents {
+		if rw, err := s.getRW(e.Name()); err == nil && rw.Parent != "" {
+			ps = append(ps, rw.Parent)
+		}
+	}
+	return ps, nil
+}
