@@ -196,3 +196,31 @@ func TestWaitCancelled(t *testing.T) {
 		t.Errorf("wait past its context: %v", err)
 	}
 }
+
+// TestInitInContainer runs wharf-init as the container's PID 1 (--init),
+// with a static wharf build given in WHARF_TEST_BIN.
+func TestInitInContainer(t *testing.T) {
+	bin := os.Getenv("WHARF_TEST_BIN")
+	if bin == "" {
+		t.Skip("set WHARF_TEST_BIN to a static wharf build")
+	}
+	req := newRequest(t, "withinit", "/sbin/wharf-init", "--", "sh", "-c", "sleep 100 & sleep 0.1; ps -o pid,comm; kill -TERM $$; sleep 5")
+	req.Spec.Mounts = append(req.Spec.Mounts, specs.Mount{Destination: "/sbin/wharf-init", Type: "bind", Source: bin, Options: []string{"bind", "ro"}})
+	c := ctx(t)
+	if _, err := testClient.Create(c, req); err != nil {
+		t.Fatal(err)
+	}
+	s, err := testClient.Attach(c, req.ID, AttachOptions{Stdout: true, Stderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testClient.Start(c, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := demux(t, s)
+	st, _ := testClient.Wait(c, req.ID)
+	// sh is not PID 1 under the init, so SIGTERM kills it: 143.
+	if st.ExitCode != 143 || !strings.Contains(stdout, "1 wharf-init") {
+		t.Errorf("exit %d stdout %q stderr %q", st.ExitCode, stdout, stderr)
+	}
+}

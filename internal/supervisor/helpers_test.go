@@ -54,7 +54,12 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	testExecRoot = filepath.Join(base, "exec")
+	// WHARF_TEST_BIN: run the supervisor and the container init from a
+	// real wharf build instead of this test binary.
 	exe, _ := os.Executable()
+	if bin := os.Getenv("WHARF_TEST_BIN"); bin != "" {
+		exe = bin
+	}
 	testClient, err = EnsureRunning(exe, testExecRoot)
 	if err != nil {
 		fmt.Println(err)
