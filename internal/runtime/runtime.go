@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -67,6 +68,9 @@ func (r *Runtime) Create(id string, spec *specs.Spec, stdio Stdio) (*Container, 
 		return nil, nil, errdefs.Invalid("container %s: %v", id, err)
 	}
 	lc, err := libcontainer.Create(r.root, id, config)
+	if errors.Is(err, libcontainer.ErrExist) && r.removeStale(id) {
+		lc, err = libcontainer.Create(r.root, id, config)
+	}
 	if err != nil {
 		if errors.Is(err, libcontainer.ErrExist) {
 			return nil, nil, errdefs.Conflict("container %s already exists in the runtime", id)
@@ -85,4 +89,20 @@ func (r *Runtime) Create(id string, spec *specs.Spec, stdio Stdio) (*Container, 
 		return nil, nil, err
 	}
 	return c, proc, nil
+}
+
+// removeStale destroys the state a previous supervisor left for id, if
+// its container is no longer running.
+func (r *Runtime) removeStale(id string) bool {
+	lc, err := libcontainer.Load(r.root, id)
+	if errors.Is(err, libcontainer.ErrNotExist) { // a create that died before saving state
+		return os.RemoveAll(filepath.Join(r.root, id)) == nil
+	}
+	if err != nil {
+		return false
+	}
+	if st, err := lc.Status(); err != nil || st != libcontainer.Stopped {
+		return false
+	}
+	return lc.Destroy() == nil
 }
