@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
+	"strings"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
@@ -60,6 +62,12 @@ func (r *Runtime) Create(id string, spec *specs.Spec, stdio Stdio) (*Container, 
 		l.Seccomp = nil
 		s.Linux = &l
 	}
+	if adj := s.Process.OOMScoreAdj; adj != nil && *adj < ownOOMScoreAdj() {
+		// Lowering it needs CAP_SYS_RESOURCE, which root may lack: keep ours.
+		p := *s.Process
+		p.OOMScoreAdj = nil
+		s.Process = &p
+	}
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
 		CgroupName: id, // used only when Spec.Linux.CgroupsPath is empty
 		Spec:       &s,
@@ -105,4 +113,10 @@ func (r *Runtime) removeStale(id string) bool {
 		return false
 	}
 	return lc.Destroy() == nil
+}
+
+func ownOOMScoreAdj() int {
+	b, _ := os.ReadFile("/proc/self/oom_score_adj")
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -137,5 +138,18 @@ func TestTTY(t *testing.T) {
 	}
 	if st, _ := testClient.Wait(c, req.ID); st.ExitCode != 3 {
 		t.Errorf("exit %d", st.ExitCode)
+	}
+}
+
+func TestNegativeOOMScoreAdjIgnored(t *testing.T) {
+	req := newRequest(t, "oomadj", "cat", "/proc/self/oom_score_adj")
+	adj := -500
+	req.Spec.Process.OOMScoreAdj = &adj
+	if st := runCtr(t, req); st.ExitCode != 0 {
+		t.Fatalf("exit %d", st.ExitCode)
+	}
+	b, _ := os.ReadFile(req.Log.Path)
+	if strings.Contains(string(b), "-500") {
+		t.Errorf("oom_score_adj lowered: %s", b)
 	}
 }
