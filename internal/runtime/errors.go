@@ -19,15 +19,22 @@ func (e *CommandError) Error() string { return e.Msg }
 func (e *CommandError) Unwrap() error { return errdefs.ErrInvalid }
 
 // mapStartError recognises the command errors that libcontainer's init
-// reports as text (exec.LookPath runs inside the container).
+// reports as text: exec.LookPath runs inside the container and its
+// *exec.Error reads `exec: "name": reason`. Other failures that mention
+// the same reasons (a mount source, oom_score_adj) are not command errors.
 func mapStartError(err error) error {
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "executable file not found"),
-		strings.Contains(msg, "no such file or directory"):
+	i := strings.Index(msg, `exec: "`)
+	if i < 0 {
+		return fmt.Errorf("starting container process: %w", err)
+	}
+	switch reason := msg[i:]; {
+	case strings.Contains(reason, "executable file not found"),
+		strings.Contains(reason, "no such file or directory"),
+		strings.Contains(reason, "not a directory"):
 		return &CommandError{ExitCode: 127, Msg: msg}
-	case strings.Contains(msg, "permission denied"),
-		strings.Contains(msg, "is a directory"):
+	case strings.Contains(reason, "permission denied"),
+		strings.Contains(reason, "is a directory"):
 		return &CommandError{ExitCode: 126, Msg: msg}
 	}
 	return fmt.Errorf("starting container process: %w", err)
