@@ -41,7 +41,12 @@ func mountRootfs(ms []mount.Mount, root string) ([]string, error) {
 		if m.Type == "bind" {
 			flags |= unix.MS_BIND
 		}
-		if err := unix.Mount(m.Source, target, m.Type, flags, strings.Join(data, ",")); err != nil {
+		opts := strings.Join(data, ",")
+		mnt := func() error { return unix.Mount(m.Source, target, m.Type, flags, opts) }
+		if m.Type == "overlay" && flags == 0 && len(opts) >= os.Getpagesize() {
+			mnt = func() error { return mountOverlayLong(data, target) }
+		}
+		if err := mnt(); err != nil {
 			unmountAll(done)
 			return nil, fmt.Errorf("mounting %s at %s: %w", m.Type, target, err)
 		}
@@ -61,4 +66,43 @@ func unmountAll(targets []string) error {
 		}
 	}
 	return first
+}
+
+// mountOverlayLong mounts an overlay whose options exceed mount(2)'s one
+// page (many layers) through the new mount API, one lower dir at a time
+// ("lowerdir+", Linux 6.8+).
+func mountOverlayLong(opts []string, target string) error {
+	fd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		if k == "lowerdir" {
+			for _, dir := range strings.Split(v, ":") {
+				if err := unix.FsconfigSetString(fd, "lowerdir+", dir); err != nil {
+					return fmt.Errorf("lowerdir+ %s: %w", dir, err)
+				}
+			}
+			continue
+		}
+		if v == "" {
+			err = unix.FsconfigSetFlag(fd, k)
+		} else {
+			err = unix.FsconfigSetString(fd, k, v)
+		}
+		if err != nil {
+			return fmt.Errorf("overlay option %s: %w", k, err)
+		}
+	}
+	if err := unix.FsconfigCreate(fd); err != nil {
+		return err
+	}
+	mfd, err := unix.Fsmount(fd, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mfd)
+	return unix.MoveMount(mfd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
 }
