@@ -179,3 +179,36 @@ func TestEnsureRunningRace(t *testing.T) {
 		t.Errorf("socket: %v %v", fi.Mode(), err)
 	}
 }
+
+// TestExecLatency measures an attached exec of `true` to its exit state.
+func TestExecLatency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	req := newRequest(t, "execlat", "sleep", "1000")
+	c := ctx(t)
+	if _, err := testClient.Create(c, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testClient.Start(c, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	var times []time.Duration
+	for i := range 30 {
+		id := fmt.Sprintf("x%d", i)
+		t0 := time.Now()
+		s, err := testClient.Exec(c, ExecRequest{ID: req.ID, ExecID: id, Process: execProcess("true")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		demux(t, s)
+		s.Close()
+		es, err := testClient.ExecState(c, req.ID, id)
+		times = append(times, time.Since(t0))
+		if err != nil || es.Running || es.ExitCode != 0 {
+			t.Fatalf("exec state %+v %v", es, err)
+		}
+	}
+	slices.Sort(times)
+	t.Logf("exec of true, median of 30: %v (min %v, max %v)", times[15], times[0], times[29])
+}
