@@ -29,6 +29,7 @@ type Input struct {
 	InitPath                                string // static binary bind-mounted read-only at /sbin/wharf-init when HostConfig.Init is true
 	CgroupParent                            string // Linux.CgroupsPath = CgroupParent + "/" + ID
 	Seccomp                                 bool   // apply Docker's default seccomp profile
+	ImageArch                               string // image config "architecture" ("386" keeps the x86 seccomp arch)
 	NetNSPath                               string // "" = new network namespace; host mode = no netns entry
 }
 

@@ -103,6 +103,7 @@ func buildSpec(in Input) (*specs.Spec, error) {
 		if s.Linux.Seccomp, err = seccomp.GetDefaultProfile(s); err != nil {
 			return nil, err
 		}
+		seccompArchitectures(s.Linux.Seccomp, in.ImageArch)
 	}
 	return s, nil
 }
