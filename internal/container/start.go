@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,7 +149,15 @@ func (s *Service) startFailed(ctx context.Context, r *record, cause error, hande
 	r.State.ExitCode = code
 	r.State.Error = err.Error()
 	s.save(r)
+	auto := r.HostConfig.AutoRemove
 	s.mu.Unlock()
+	if auto {
+		// Like Docker: a --rm container whose start failed is removed, which
+		// also ends the client's `wait condition=removed`.
+		if rerr := s.removeLocked(ctx, r); rerr != nil {
+			log.Printf("container %s: remove after failed start: %v", r.ID[:12], rerr)
+		}
+	}
 	return err
 }
 

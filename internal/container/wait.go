@@ -53,7 +53,9 @@ func (s *Service) ContainerWait(ctx context.Context, ref string, cond container.
 // waitResponse reads the last exit; callers hold s.mu.
 func waitResponse(r *record) container.WaitResponse {
 	resp := container.WaitResponse{StatusCode: int64(r.State.ExitCode)}
-	if r.State.Error != "" {
+	// Only an exit carries an error; a failed start (still "created") was
+	// already reported by the start request itself.
+	if r.State.Error != "" && r.State.Status == stateExited {
 		resp.Error = &container.WaitExitError{Message: r.State.Error}
 	}
 	return resp
