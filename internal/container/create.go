@@ -86,6 +86,7 @@ func (s *Service) ContainerCreate(ctx context.Context, name string, cfg *contain
 	r := newRecord(id)
 	dir := filepath.Join(s.cfg.Root, id)
 	r.Name, r.ImageID, r.Created = name, img.ID.String(), time.Now().UTC()
+	r.ImageArch = img.Config.Architecture
 	r.Config, r.HostConfig = cfg, hc
 	r.State = State{Status: stateCreated}
 	r.LogPath = filepath.Join(dir, id+"-json.log")

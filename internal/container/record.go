@@ -39,6 +39,7 @@ type record struct {
 	ID             string
 	Name           string // without the leading "/"
 	ImageID        string // "sha256:..."
+	ImageArch      string // image config architecture, for the seccomp filter
 	Created        time.Time
 	Config         *container.Config
 	HostConfig     *container.HostConfig

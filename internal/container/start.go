@@ -129,6 +129,7 @@ func (s *Service) ociInput(r *record, dirs []string) oci.Input {
 		InitPath:       s.cfg.InitPath,
 		CgroupParent:   s.cfg.CgroupParent,
 		Seccomp:        s.cfg.Seccomp,
+		ImageArch:      r.ImageArch,
 	}
 }
 
