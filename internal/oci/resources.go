@@ -22,6 +22,12 @@ var swapLimitSupported = func() bool {
 	return err == nil
 }
 
+// cgroupV2 reports a unified cgroup hierarchy at /sys/fs/cgroup. A variable for tests.
+var cgroupV2 = func() bool {
+	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
+	return err == nil
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // resources maps Docker's resource settings to the OCI ones.

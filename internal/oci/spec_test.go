@@ -24,7 +24,10 @@ func TestSpecDefaults(t *testing.T) {
 	if s.Root.Path != "/run/wharf/containers/x/rootfs" || s.Root.Readonly {
 		t.Errorf("root %+v", s.Root)
 	}
-	want := []specs.LinuxNamespaceType{specs.PIDNamespace, specs.NetworkNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.MountNamespace, specs.CgroupNamespace}
+	want := []specs.LinuxNamespaceType{specs.PIDNamespace, specs.NetworkNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.MountNamespace}
+	if cgroupV2() {
+		want = append(want, specs.CgroupNamespace)
+	}
 	if got := nsTypes(s); !slices.Equal(got, want) {
 		t.Errorf("namespaces %v, want %v", got, want)
 	}
@@ -521,5 +524,27 @@ func TestSpecSeccompFollowsCapabilities(t *testing.T) {
 	in.HostConfig.CapAdd = []string{"SYS_ADMIN"}
 	if !has(mustSpec(t, in), "mount") {
 		t.Error("CAP_SYS_ADMIN should allow mount(2) in the profile")
+	}
+}
+
+func TestCgroupNamespaceDefault(t *testing.T) {
+	defer func(f func() bool) { cgroupV2 = f }(cgroupV2)
+	for _, tc := range []struct {
+		v2   bool
+		mode container.CgroupnsMode
+		want bool
+	}{
+		{false, "", false}, {true, "", true}, {false, "private", true}, {true, "host", false},
+	} {
+		cgroupV2 = func() bool { return tc.v2 }
+		in := baseInput(t)
+		in.HostConfig.CgroupnsMode = tc.mode
+		s, err := Spec(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(nsTypes(s), specs.CgroupNamespace); got != tc.want {
+			t.Errorf("v2=%v mode=%q: cgroup namespace %v, want %v", tc.v2, tc.mode, got, tc.want)
+		}
 	}
 }
