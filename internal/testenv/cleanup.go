@@ -17,7 +17,8 @@ import (
 
 // Sweep removes everything a test left under dir and in the cgroup named
 // cgroupParent (any hierarchy, any depth): it kills the processes whose
-// command line names dir (daemon, supervisor), the supervisor whose pid is in
+// command line names dir (daemon, supervisor) or whose root is below it
+// (containers), the supervisor whose pid is in
 // a *.pid or *.lock file under dir, and every process of the cgroup; it unmounts all
 // under dir (deepest first, detached), removes the cgroups (children first)
 // and finally dir itself. Problems are logged, not fatal: a sweep must run to
@@ -67,12 +68,16 @@ func names(cmdline, dir string) bool {
 	return strings.Contains(s, dir+"/") || strings.Contains(s, dir+" ")
 }
 
-// killByCmdline kills every process (but us) whose command line contains dir.
+// killByCmdline kills every process (but us) whose command line or root
+// directory is dir or below it.
 func killByCmdline(t testing.TB, dir string) {
 	for i := 0; i < 50; i++ {
 		found := false
 		for _, pid := range allPids() {
-			if pid == os.Getpid() || !names(cmdline(pid), dir) {
+			// A container whose root is a rootfs under dir is ours too, even
+			// if it escaped the cgroup parent.
+			root, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/root")
+			if pid == os.Getpid() || !(names(cmdline(pid), dir) || names(root, dir)) {
 				continue
 			}
 			if isZombie(pid) {

@@ -91,13 +91,23 @@ func TestSweep(t *testing.T) {
 	pidded.Args[0] = dir + "/pidded"
 	// A "container": known only by its cgroup.
 	ctr := exec.Command("/bin/sleep", "1002")
-	for _, c := range []*exec.Cmd{sup, pidded, ctr} {
+	// An escaped container: known only by its root directory under dir.
+	chroot := filepath.Join(dir, "exec", "chroot")
+	os.MkdirAll(filepath.Join(chroot, "bin"), 0o755)
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Skipf("busybox-static is not installed: %v", err)
+	}
+	os.WriteFile(filepath.Join(chroot, "bin", "busybox"), bb, 0o755)
+	escaped := exec.Command("/bin/busybox", "sleep", "1003")
+	escaped.SysProcAttr = &syscall.SysProcAttr{Chroot: chroot}
+	for _, c := range []*exec.Cmd{sup, pidded, ctr, escaped} {
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	waits := map[string]chan error{}
-	for n, c := range map[string]*exec.Cmd{"supervisor": sup, "pidded": pidded, "container": ctr} {
+	for n, c := range map[string]*exec.Cmd{"supervisor": sup, "pidded": pidded, "container": ctr, "escaped": escaped} {
 		ch := make(chan error, 1)
 		go func(c *exec.Cmd) { ch <- c.Wait() }(c)
 		waits[n] = ch
