@@ -74,7 +74,7 @@ if [ "$reference" = dockerd ]; then
 		</dev/null >"$root/daemon.log" 2>&1 &
 else
 	"$bin" daemon --data-root "$root/data" --exec-root "$root/exec" -H "unix://$sock" \
-		--cgroup-parent "/$cg" </dev/null >"$root/daemon.log" 2>&1 &
+		--cgroup-parent "/$cg" --config-file "$root/daemon.json" </dev/null >"$root/daemon.log" 2>&1 &
 fi
 daemon_pid=$!
 disown "$daemon_pid"

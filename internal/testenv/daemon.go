@@ -117,6 +117,8 @@ func (d *Daemon) start(t testing.TB) {
 		"--exec-root", d.ExecRoot,
 		"-H", d.Host(),
 		"--cgroup-parent", d.CgroupParent,
+		// A file that does not exist: the host's /etc/wharf/daemon.json must not leak in.
+		"--config-file", filepath.Join(filepath.Dir(d.DataRoot), "daemon.json"),
 	}, d.args...)
 	cmd := exec.Command(d.Bin, args...)
 	if referenceMode() {
