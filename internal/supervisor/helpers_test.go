@@ -141,6 +141,10 @@ func newRequest(t *testing.T, id string, args ...string) CreateRequest {
 	root := filepath.Join(dir, "rootfs")
 	t.Cleanup(func() {
 		testClient.Kill(context.Background(), id, 9, false)
+		// Delete refuses a running container: let the kill land first.
+		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		testClient.Wait(wctx, id)
+		cancel()
 		testClient.Delete(context.Background(), id)
 		// Whatever happened, nothing may stay mounted under the temp dir.
 		if mounted(root) {
