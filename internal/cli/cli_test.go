@@ -187,6 +187,23 @@ func TestContainerConfigFromFlags(t *testing.T) {
 	}
 }
 
+func TestLogAndSecurityOptions(t *testing.T) {
+	_, hc, err := parseRun(t, "--log-driver", "json-file", "--log-opt", "max-size=1k", "--log-opt", "max-file=2",
+		"--security-opt", "seccomp=unconfined", "busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc.LogConfig.Type != "json-file" || hc.LogConfig.Config["max-size"] != "1k" || hc.LogConfig.Config["max-file"] != "2" {
+		t.Errorf("log config %+v", hc.LogConfig)
+	}
+	if len(hc.SecurityOpt) != 1 || hc.SecurityOpt[0] != "seccomp=unconfined" {
+		t.Errorf("security opts %q", hc.SecurityOpt)
+	}
+	if _, _, err := parseRun(t, "--log-opt", "novalue", "busybox"); err == nil {
+		t.Error("--log-opt without = must fail")
+	}
+}
+
 func TestAttachDefaults(t *testing.T) {
 	cfg, _, err := parseRun(t, "busybox")
 	if err != nil {

@@ -18,6 +18,8 @@ type containerOptions struct {
 	interactive, tty, rm, init, privileged, readOnly bool
 	name, workdir, user, hostname, entrypoint        string
 	cidfile, stopSignal, networkMode, restart        string
+	logDriver                                        string
+	logOpts, securityOpts                            []string
 	detachKeys                                       string
 	env, envFile, labels, labelFile, attach          []string
 	publish, volumes, tmpfs, capAdd, capDrop         []string
@@ -60,6 +62,9 @@ func addContainerFlags(f *pflag.FlagSet, o *containerOptions) {
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "Add additional groups to join")
+	f.StringVar(&o.logDriver, "log-driver", "", "Logging driver for the container")
+	f.StringArrayVar(&o.logOpts, "log-opt", nil, "Log driver options")
+	f.StringArrayVar(&o.securityOpts, "security-opt", nil, "Security Options")
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "Tune container pids limit (set -1 for unlimited)")
 	f.VarP(&o.memory, "memory", "m", "Memory limit")
 	f.Var(&o.cpus, "cpus", "Number of CPUs")
@@ -133,7 +138,18 @@ func (o *containerOptions) hostConfig(cfg *container.Config) (*container.HostCon
 	hc := &container.HostConfig{
 		AutoRemove: o.rm, Privileged: o.privileged, ReadonlyRootfs: o.readOnly,
 		NetworkMode: container.NetworkMode(o.networkMode), CapAdd: o.capAdd, CapDrop: o.capDrop,
-		GroupAdd: o.groupAdd,
+		GroupAdd: o.groupAdd, SecurityOpt: o.securityOpts,
+	}
+	hc.LogConfig.Type = o.logDriver
+	for _, kv := range o.logOpts {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("invalid argument %q for \"--log-opt\" flag: invalid key value pair format in log-opt", kv)
+		}
+		if hc.LogConfig.Config == nil {
+			hc.LogConfig.Config = map[string]string{}
+		}
+		hc.LogConfig.Config[k] = v
 	}
 	hc.Memory = int64(o.memory)
 	hc.NanoCPUs = int64(o.cpus)
