@@ -29,6 +29,10 @@ type Image struct {
 	TopLayer digest.Digest          // chain ID of the top layer ("" for none)
 	Size     int64                  // sum of its layers
 	Created  time.Time
+
+	RepoDigests []string      // "localhost:5000/x@sha256:..." (familiar form, like RepoTags)
+	Manifest    digest.Digest // this image's manifest blob in the content store; "" until pushed for imported/committed images
+	Parent      digest.Digest // the image a commit was made from ("" otherwise)
 }
 
 type Store struct {
