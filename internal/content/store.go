@@ -35,7 +35,9 @@ func (s *Store) Writer(expected digest.Digest, size int64) (Writer, error) {
 }
 
 // Put stores a small blob held in memory.
-func (s *Store) Put(b []byte) (digest.Digest, error) { return "", errdefs.NotImplemented("content: Put") }
+func (s *Store) Put(b []byte) (digest.Digest, error) {
+	return "", errdefs.NotImplemented("content: Put")
+}
 
 // Open: NotFound "blob sha256:... not found".
 func (s *Store) Open(d digest.Digest) (*os.File, error) {
@@ -47,7 +49,9 @@ func (s *Store) ReadAll(d digest.Digest) ([]byte, error) {
 	return nil, errdefs.NotImplemented("content: ReadAll")
 }
 
-func (s *Store) Stat(d digest.Digest) (int64, error) { return 0, errdefs.NotImplemented("content: Stat") }
+func (s *Store) Stat(d digest.Digest) (int64, error) {
+	return 0, errdefs.NotImplemented("content: Stat")
+}
 
 func (s *Store) Delete(d digest.Digest) error { return errdefs.NotImplemented("content: Delete") }
 
