@@ -6,22 +6,17 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/jsonstream"
 
 	"github.com/wharf/wharf/internal/errdefs"
 )
 
-// imageCreate serves POST /images/create: import from the body
-// (fromSrc=-) or a URL. Pulling (fromImage) comes with the registry work.
+// imageCreate serves POST /images/create: pull (fromImage), or import from
+// the body (fromSrc=-) or a URL.
 func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if from := q.Get("fromImage"); from != "" {
-		name := from
-		if named, err := reference.ParseNormalizedNamed(from); err == nil {
-			name = reference.FamiliarName(named)
-		}
-		return errdefs.NotFound("pull access denied for %s, repository does not exist or may require 'docker login'", name)
+	if q.Get("fromImage") != "" {
+		return s.imagePull(w, r)
 	}
 	src := q.Get("fromSrc")
 	if src == "" {

@@ -27,6 +27,10 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	match, err := s.imageFilter(filters)
+	if err != nil {
+		return err
+	}
 	imgs, err := s.cfg.Images.List()
 	if err != nil {
 		return err
@@ -36,13 +40,13 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request) error {
 	out := []summaryCompat{}
 	for _, img := range imgs {
 		tags := familiar(img.RepoTags)
-		if !matchImage(img, tags, filters) {
+		if !match(img, tags) {
 			continue
 		}
 		sum := imagetypes.Summary{
 			ID:          img.ID.String(),
 			RepoTags:    tags,
-			RepoDigests: []string{},
+			RepoDigests: repoDigests(img),
 			Created:     img.Created.Unix(),
 			Size:        img.Size,
 			Labels:      img.Config.Config.Labels,
@@ -51,7 +55,9 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request) error {
 		// Before 1.43 an untagged image was listed as <none>:<none>.
 		if compareVersions(version, "1.43") < 0 && len(tags) == 0 {
 			sum.RepoTags = []string{"<none>:<none>"}
-			sum.RepoDigests = []string{"<none>@<none>"}
+			if len(sum.RepoDigests) == 0 {
+				sum.RepoDigests = []string{"<none>@<none>"}
+			}
 		}
 		item := summaryCompat{Summary: sum}
 		if compareVersions(version, "1.44") < 0 {

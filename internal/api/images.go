@@ -33,6 +33,11 @@ type imageUser interface {
 func (s *Server) routeImages() {
 	s.handle("GET /images/json", s.imageList)
 	s.handle("POST /images/create", s.imageCreate)
+	s.handle("GET /images/get", func(w http.ResponseWriter, r *http.Request) error {
+		return s.imagesGet(w, r, r.URL.Query()["names"])
+	})
+	s.handle("POST /images/load", s.imagesLoad)
+	s.handle("POST /images/prune", s.imagesPrune)
 	// Image names contain slashes and colons (localhost:5000/a/b:c), so the
 	// action is the last path element of a catch-all.
 	s.handle("GET /images/{rest...}", func(w http.ResponseWriter, r *http.Request) error {
@@ -40,8 +45,10 @@ func (s *Server) routeImages() {
 		switch action {
 		case "json":
 			return s.imageInspect(w, r, name)
-		case "history", "get":
-			return errdefs.NotImplemented("image %s is not supported yet", action)
+		case "history":
+			return s.imageHistory(w, r, name)
+		case "get":
+			return s.imagesGet(w, r, []string{name})
 		}
 		return notFoundf("page not found")
 	})
@@ -51,7 +58,7 @@ func (s *Server) routeImages() {
 		case "tag":
 			return s.imageTag(w, r, name)
 		case "push":
-			return errdefs.NotImplemented("image push is not supported yet")
+			return s.imagePush(w, r, name)
 		}
 		return notFoundf("page not found")
 	})
@@ -95,7 +102,7 @@ func (s *Server) imageInspect(w http.ResponseWriter, r *http.Request, name strin
 	resp := imagetypes.InspectResponse{
 		ID:           img.ID.String(),
 		RepoTags:     familiar(img.RepoTags),
-		RepoDigests:  []string{},
+		RepoDigests:  repoDigests(img),
 		Author:       cfg.Author,
 		Config:       &cfg.Config,
 		Architecture: cfg.Architecture,

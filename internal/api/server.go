@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/moby/moby/api/types/registry"
 )
 
 // API versions we serve. Paths without a version get the maximum.
@@ -19,6 +21,8 @@ type Config struct {
 	Containers ContainerBackend
 	Exec       ExecBackend
 	Images     ImageBackend
+	Registry   RegistryBackend // nil: pull, push, login and search answer 501
+	Archive    ArchiveBackend  // nil: save and load answer 501
 	System     SystemInfo
 }
 
@@ -30,6 +34,8 @@ type SystemInfo struct {
 	DataRoot string
 	Debug    bool
 	Seccomp  bool // the default seccomp profile is applied
+	// Registry is /info's RegistryConfig (mirrors, insecure registries).
+	Registry *registry.ServiceConfig
 }
 
 // Optional abilities of the container backend, found by type assertion.
@@ -52,6 +58,8 @@ func New(cfg Config) *Server {
 	s.routeContainers()
 	s.routeExec()
 	s.routeImages()
+	s.routeRegistry()
+	s.routeContainerFiles()
 	return s
 }
 

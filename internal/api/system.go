@@ -88,6 +88,7 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 		OSType:             "linux",
 		Architecture:       machine(),
 		IndexServerAddress: "https://index.docker.io/v1/",
+		RegistryConfig:     s.cfg.System.Registry,
 		NCPU:               runtime.NumCPU(),
 		MemTotal:           memTotal(),
 		NGoroutines:        runtime.NumGoroutine(),
