@@ -22,17 +22,21 @@ type fileConfig struct {
 	PidFile      string            `json:"pidfile"`
 	LogOpts      map[string]string `json:"log-opts"`
 	Debug        bool              `json:"debug"`
+	Mirrors      []string          `json:"registry-mirrors"`
+	Insecure     []string          `json:"insecure-registries"`
 }
 
 // fileKeyFlags maps each daemon.json key to the flag it shares a value with.
 var fileKeyFlags = map[string]string{
-	"data-root":     "data-root",
-	"exec-root":     "exec-root",
-	"hosts":         "host",
-	"cgroup-parent": "cgroup-parent",
-	"pidfile":       "pidfile",
-	"log-opts":      "",
-	"debug":         "debug",
+	"data-root":           "data-root",
+	"exec-root":           "exec-root",
+	"hosts":               "host",
+	"cgroup-parent":       "cgroup-parent",
+	"pidfile":             "pidfile",
+	"log-opts":            "",
+	"debug":               "debug",
+	"registry-mirrors":    "registry-mirror",
+	"insecure-registries": "insecure-registry",
 }
 
 // json-file options we accept; only the rotation ones change anything yet.
@@ -94,6 +98,12 @@ func loadConfigFile(path string, flags *pflag.FlagSet, opts *Options) error {
 	set(&opts.PidFile, fc.PidFile)
 	if len(fc.Hosts) > 0 {
 		opts.Hosts = fc.Hosts
+	}
+	if len(fc.Mirrors) > 0 {
+		opts.Mirrors = fc.Mirrors
+	}
+	if len(fc.Insecure) > 0 {
+		opts.Insecure = fc.Insecure
 	}
 	if _, ok := raw["debug"]; ok {
 		opts.Debug = fc.Debug

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wharf/wharf/internal/api"
 	"github.com/wharf/wharf/internal/container"
+	"github.com/wharf/wharf/internal/distribution"
 	"github.com/wharf/wharf/internal/image"
 	"github.com/wharf/wharf/internal/layer"
 	"github.com/wharf/wharf/internal/runtime"
@@ -40,7 +41,9 @@ type Options struct {
 	Debug        bool
 	LogMaxSize   int64 // json-file defaults
 	LogMaxFiles  int
-	Exe          string // wharf binary for the supervisor and --init; "" = this executable
+	Exe          string   // wharf binary for the supervisor and --init; "" = this executable
+	Mirrors      []string // registry-mirrors: stand-ins for docker.io
+	Insecure     []string // insecure-registries: host:port or CIDR
 }
 
 func (o *Options) setDefaults() {
@@ -149,11 +152,22 @@ func Run(ctx context.Context, o Options) error {
 		slog.Error("restoring containers", "err", err)
 	}
 
+	regCfg, err := registryConfig(o.Mirrors, o.Insecure)
+	if err != nil {
+		return err
+	}
+	dist, err := distribution.New(distribution.Config{Images: images, Mirrors: regCfg.Mirrors, Insecure: o.Insecure})
+	if err != nil {
+		return fmt.Errorf("distribution: %w", err)
+	}
 	handler := api.New(api.Config{
 		Containers: svc,
 		Exec:       svc,
 		Images:     images,
+		Registry:   dist,
+		Archive:    archives{images},
 		System: api.SystemInfo{
+			Registry: regCfg,
 			ID:       engineID(o.DataRoot),
 			Version:  Version,
 			DataRoot: o.DataRoot,

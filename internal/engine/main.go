@@ -53,6 +53,8 @@ func parseFlags(args []string) (Options, error) {
 	fs.StringVar(&o.CgroupParent, "cgroup-parent", "/wharf", "parent cgroup of containers")
 	fs.StringVarP(&o.PidFile, "pidfile", "p", "", "daemon pid file (default <exec-root>/wharf.pid)")
 	fs.BoolVarP(&o.Debug, "debug", "D", false, "log every API request")
+	fs.StringArrayVar(&o.Mirrors, "registry-mirror", nil, "preferred registry mirror for docker.io (repeatable)")
+	fs.StringArrayVar(&o.Insecure, "insecure-registry", nil, "registry (host:port or CIDR) reached over HTTP or unverified TLS (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
