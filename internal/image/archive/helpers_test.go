@@ -34,7 +34,7 @@ func newStore(t *testing.T) *image.Store {
 
 type file struct {
 	name, body, link string
-	typ                byte
+	typ              byte
 }
 
 // tarOf builds a tar in the order given; directories end in "/".
