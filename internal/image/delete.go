@@ -1,7 +1,7 @@
 package image
 
 import (
-	"errors"
+	"slices"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -20,12 +20,18 @@ func shortID(id string) string {
 	return id
 }
 
+// deleted is what a deleted image leaves to release once s.mu is dropped.
+type deleted struct {
+	layers []digest.Digest // chain IDs, base first
+	blobs  []digest.Digest
+}
+
 // delete follows Docker's rules (daemon/images/image_delete.go): a name
-// untags, and deletes the image with its last tag; an ID deletes, untagging
-// a single tag, but needs force for several tags or for an image in use.
-// It returns the chain IDs of the deleted image's layers, to release once
-// s.mu is dropped. s.mu is held.
-func (s *Store) delete(ref string, force bool, inUse func(digest.Digest) string) ([]DeleteResult, []digest.Digest, error) {
+// (tag or repo digest) untags, and deletes the image with its last
+// reference; removing a repository's last tag also drops that repository's
+// digests. An ID deletes, untagging a single repository's references, but
+// needs force for several tags or for an image in use. s.mu is held.
+func (s *Store) delete(ref string, force bool, inUse func(digest.Digest) string) ([]DeleteResult, *deleted, error) {
 	id, err := s.resolve(ref)
 	if err != nil {
 		return nil, nil, err
@@ -33,60 +39,80 @@ func (s *Store) delete(ref string, force bool, inUse func(digest.Digest) string)
 	if inUse == nil {
 		inUse = func(digest.Digest) string { return "" }
 	}
-	tags := s.tagsOf(id)
 	var res []DeleteResult
-	byName := false
-	var named string
-	if n, err := reference.ParseNormalizedNamed(ref); err == nil && !isIDRef(ref, id) {
-		if _, digested := n.(reference.Digested); !digested {
-			if _, ok := s.repos[reference.TagNameOnly(n).String()]; ok {
-				byName, named = true, reference.TagNameOnly(n).String()
-			}
-		}
-	}
-	if byName {
-		if !force && len(tags) == 1 {
+	if named := s.namedRef(ref, id); named != "" {
+		if !force && s.singleRepo(id) {
 			if c := inUse(id); c != "" {
 				return nil, nil, errdefs.Conflict("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s",
 					ref, shortID(c), shortID(id.String()))
 			}
 		}
-		if err := s.setRepos(func(m map[string]digest.Digest) { delete(m, named) }); err != nil {
+		drop := []string{named}
+		if !strings.Contains(named, "@") && !slices.ContainsFunc(s.tagsOf(id), func(t string) bool { return t != named && repoOf(t) == repoOf(named) }) {
+			// The repository's last tag: its digests go with it.
+			for _, rd := range s.metas[id].RepoDigests {
+				if repoOf(rd) == repoOf(named) {
+					drop = append(drop, rd)
+				}
+			}
+		}
+		if err := s.dropRefs(id, drop); err != nil {
 			return nil, nil, err
 		}
-		res = append(res, DeleteResult{Untagged: familiar(named)})
-		if len(tags) > 1 {
+		for _, r := range drop {
+			res = append(res, DeleteResult{Untagged: familiar(r)})
+		}
+		if len(s.refsOf(id)) > 0 {
 			return res, nil, nil
 		}
 	} else if !force {
-		if len(tags) > 1 {
+		if !s.singleRepo(id) {
 			return nil, nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", shortID(id.String()))
 		}
 		if c := inUse(id); c != "" {
 			return nil, nil, errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", shortID(id.String()), shortID(c))
 		}
 	}
-	// Delete the image: every remaining tag, then its config.
-	remaining := s.tagsOf(id)
-	if len(remaining) > 0 {
-		if err := s.setRepos(func(m map[string]digest.Digest) {
-			for _, t := range remaining {
-				delete(m, t)
-			}
-		}); err != nil {
-			return nil, nil, err
-		}
-		for _, t := range remaining {
-			res = append(res, DeleteResult{Untagged: familiar(t)})
-		}
+	// Delete the image: every remaining reference, then its record.
+	remaining := s.refsOf(id)
+	if err := s.dropRefs(id, remaining); err != nil {
+		return nil, nil, err
 	}
-	cfg := s.configs[id]
+	for _, r := range remaining {
+		res = append(res, DeleteResult{Untagged: familiar(r)})
+	}
+	d := &deleted{layers: chainIDs(s.configs[id].RootFS.DiffIDs), blobs: s.blobsOf(id)}
+	// The config file makes the image exist: it goes first.
 	if err := removeFile(s.configPath(id)); err != nil {
 		return nil, nil, err
 	}
 	delete(s.configs, id)
+	removeFile(s.metaPath(id))
+	delete(s.metas, id)
 	res = append(res, DeleteResult{Deleted: id.String()})
-	return res, chainIDs(cfg.RootFS.DiffIDs), nil
+	return res, d, nil
+}
+
+// namedRef returns the normalized tag or repo digest that ref names, or ""
+// when ref named the image by ID (Docker's isImageIDPrefix).
+func (s *Store) namedRef(ref string, id digest.Digest) string {
+	if isIDRef(ref, id) {
+		return ""
+	}
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ""
+	}
+	if _, digested := n.(reference.Digested); digested {
+		if rd, _, err := parseRepoDigest(ref); err == nil && slices.Contains(s.metas[id].RepoDigests, rd) {
+			return rd
+		}
+		return ""
+	}
+	if name := reference.TagNameOnly(n).String(); s.repos[name] == id {
+		return name
+	}
+	return ""
 }
 
 // isIDRef reports whether ref named the image by (a prefix of) its ID
@@ -102,49 +128,64 @@ func (s *Store) tagsOf(id digest.Digest) []string {
 			tags = append(tags, name)
 		}
 	}
+	slices.Sort(tags)
 	return tags
 }
 
-// releaseLayers removes the candidate layers (top first) that no image and
-// no container layer still uses, and returns what it removed.
-func (s *Store) releaseLayers(candidates []digest.Digest) ([]digest.Digest, error) {
-	s.gc.Lock()
-	defer s.gc.Unlock()
-	used := map[digest.Digest]bool{}
-	s.mu.RLock()
-	for _, cfg := range s.configs {
-		for _, c := range chainIDs(cfg.RootFS.DiffIDs) {
-			used[c] = true
+// refsOf lists an image's tags and repo digests (normalized).
+func (s *Store) refsOf(id digest.Digest) []string {
+	return append(s.tagsOf(id), s.metas[id].RepoDigests...)
+}
+
+// singleRepo is Docker's isSingleReference: at most one tag, and every
+// reference in one repository.
+func (s *Store) singleRepo(id digest.Digest) bool {
+	if len(s.tagsOf(id)) > 1 {
+		return false
+	}
+	refs := s.refsOf(id)
+	for _, r := range refs {
+		if repoOf(r) != repoOf(refs[0]) {
+			return false
 		}
 	}
-	s.mu.RUnlock()
-	parents, err := s.layers.RWParents()
-	if err != nil {
-		return nil, err
+	return true
+}
+
+func repoOf(ref string) string {
+	if n, err := reference.ParseNormalizedNamed(ref); err == nil {
+		return n.Name()
 	}
-	for _, p := range parents {
-		for c := p; c != "" && !used[c]; {
-			used[c] = true
-			l, err := s.layers.Get(c)
-			if err != nil {
-				break
+	return ref
+}
+
+// dropRefs removes tags and repo digests of id; s.mu is held.
+func (s *Store) dropRefs(id digest.Digest, refs []string) error {
+	var tags []string
+	m := s.metas[id]
+	keep := m.RepoDigests[:0:0]
+	for _, rd := range m.RepoDigests {
+		if !slices.Contains(refs, rd) {
+			keep = append(keep, rd)
+		}
+	}
+	for _, r := range refs {
+		if s.repos[r] == id {
+			tags = append(tags, r)
+		}
+	}
+	if len(tags) > 0 {
+		if err := s.setRepos(func(r map[string]digest.Digest) {
+			for _, t := range tags {
+				delete(r, t)
 			}
-			c = l.Parent
+		}); err != nil {
+			return err
 		}
 	}
-	var removed []digest.Digest
-	for i := len(candidates) - 1; i >= 0; i-- {
-		c := candidates[i]
-		if used[c] {
-			continue
-		}
-		if err := s.layers.Remove(c); err != nil {
-			if errors.Is(err, errdefs.ErrNotFound) {
-				continue
-			}
-			return removed, err
-		}
-		removed = append(removed, c)
+	if len(keep) != len(m.RepoDigests) {
+		m.RepoDigests = keep
+		return s.setMeta(id, m)
 	}
-	return removed, nil
+	return nil
 }

@@ -25,8 +25,8 @@ func (s *Store) importTar(ctx context.Context, r io.Reader, ref string, changes 
 	if err := applyChanges(&cfg, changes); err != nil {
 		return nil, err
 	}
-	s.gc.RLock()
-	defer s.gc.RUnlock()
+	release := s.Lease()
+	defer release()
 	l, err := s.layers.Apply("", ctxReader{ctx, r})
 	if err != nil {
 		return nil, err
@@ -49,16 +49,8 @@ func (s *Store) importTar(ctx context.Context, r io.Reader, ref string, changes 
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.configs[id]; !ok {
-		if err := writeFile(s.configPath(id), b); err != nil {
-			return nil, err
-		}
-		s.configs[id] = img
-	}
-	if name != "" {
-		if err := s.setRepos(func(m map[string]digest.Digest) { m[name] = id }); err != nil {
-			return nil, err
-		}
+	if _, err := s.record(b, img, meta{}, name); err != nil {
+		return nil, err
 	}
 	return s.image(id), nil
 }

@@ -41,6 +41,11 @@ func (s *Store) resolve(ref string) (digest.Digest, error) {
 			if id, ok := s.repos[reference.TagNameOnly(named).String()]; ok {
 				return id, nil
 			}
+		} else if name, _, err := parseRepoDigest(ref); err == nil {
+			if id, ok := s.byRepoDigest(name); ok {
+				return id, nil
+			}
+			return "", notFound
 		}
 	}
 	if !hexPrefix.MatchString(hexPart) {

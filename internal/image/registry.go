@@ -2,8 +2,10 @@ package image
 
 import (
 	"context"
-	"io"
+	"encoding/json"
+	"slices"
 
+	ocispec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/wharf/wharf/internal/content"
@@ -16,17 +18,19 @@ import (
 //   RepoDigests []string      // "localhost:5000/x@sha256:..." (familiar form, like RepoTags)
 //   Manifest    digest.Digest // the image's own manifest blob in the content store; "" until pushed for imported/committed images
 //   Parent      digest.Digest // the image a commit was made from ("" otherwise)
+// Every image's config is also a blob in Content() under the image ID.
 
 // Content is the blob store the image store keeps manifests, configs and
 // compressed layers in.
-func (s *Store) Content() *content.Store { return nil }
+func (s *Store) Content() *content.Store { return s.content }
 
 // Layers is the layer store the image store releases layers from.
 func (s *Store) Layers() *layer.Store { return s.layers }
 
 // Lease keeps garbage collection from removing layers and blobs that a pull
 // or load has written but not yet registered. Call the returned func when done.
-func (s *Store) Lease() func() { return func() {} }
+// Leases nest; Delete, Prune and GC wait until no lease is held.
+func (s *Store) Lease() func() { return s.gc.acquire() }
 
 // RegisterOptions describe where a registered image came from.
 type RegisterOptions struct {
@@ -41,50 +45,128 @@ type RegisterOptions struct {
 // into the image ID) and opts' blobs. Registering an existing image only adds
 // the tag and repo digest.
 func (s *Store) Register(ctx context.Context, config []byte, opts RegisterOptions) (*Image, error) {
-	return nil, errdefs.NotImplemented("image: Register")
+	var cfg ocispec.DockerOCIImage
+	if err := json.Unmarshal(config, &cfg); err != nil {
+		return nil, errdefs.Invalid("invalid image config: %v", err)
+	}
+	var tag, repoDigest string
+	var err error
+	if opts.Ref != "" {
+		if tag, err = parseTag(opts.Ref); err != nil {
+			return nil, err
+		}
+	}
+	if opts.RepoDigest != "" {
+		if repoDigest, _, err = parseRepoDigest(opts.RepoDigest); err != nil {
+			return nil, err
+		}
+	}
+	release := s.Lease()
+	defer release()
+	for _, c := range chainIDs(cfg.RootFS.DiffIDs) {
+		if _, err := s.layers.Get(c); err != nil {
+			return nil, errdefs.Invalid("image config names a layer that is not in the store: %v", err)
+		}
+	}
+	var m meta
+	if opts.Manifest != nil {
+		if m.Manifest, err = s.content.Put(opts.Manifest); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Index != nil {
+		if m.Index, err = s.content.Put(opts.Index); err != nil {
+			return nil, err
+		}
+	}
+	if repoDigest != "" {
+		m.RepoDigests = []string{repoDigest}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.record(config, cfg, m, tag)
+	if err != nil {
+		return nil, err
+	}
+	return s.image(id), nil
+}
+
+// record stores an image (config bytes as given) or, when it exists, merges
+// m's manifest, index and repo digests into its record; then tags it. The
+// config blob goes to the content store, then the meta, then the config
+// file that makes the image exist. s.mu is held, and a lease.
+func (s *Store) record(config []byte, cfg ocispec.DockerOCIImage, m meta, tag string) (digest.Digest, error) {
+	id, err := s.content.Put(config)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := s.configs[id]; !ok {
+		if err := s.setMeta(id, m); err != nil {
+			return "", err
+		}
+		if err := writeFile(s.configPath(id), config); err != nil {
+			return "", err
+		}
+		s.configs[id] = cfg
+	} else if old := s.metas[id]; mergeMeta(&old, m) {
+		if err := s.setMeta(id, old); err != nil {
+			return "", err
+		}
+	}
+	if tag != "" && s.repos[tag] != id {
+		if err := s.setRepos(func(r map[string]digest.Digest) { r[tag] = id }); err != nil {
+			return "", err
+		}
+	}
+	return id, nil
+}
+
+// mergeMeta adds m's facts to old; it reports whether old changed.
+func mergeMeta(old *meta, m meta) bool {
+	changed := false
+	if old.Manifest == "" && m.Manifest != "" {
+		old.Manifest, changed = m.Manifest, true
+	}
+	if old.Index == "" && m.Index != "" {
+		old.Index, changed = m.Index, true
+	}
+	for _, rd := range m.RepoDigests {
+		if !slices.Contains(old.RepoDigests, rd) {
+			old.RepoDigests, changed = append(old.RepoDigests, rd), true
+		}
+	}
+	return changed
 }
 
 // AddRepoDigest records that id was pushed as repoDigest with this manifest.
 func (s *Store) AddRepoDigest(id digest.Digest, repoDigest string, manifest []byte) error {
-	return errdefs.NotImplemented("image: AddRepoDigest")
+	name, d, err := parseRepoDigest(repoDigest)
+	if err != nil {
+		return err
+	}
+	release := s.Lease()
+	defer release()
+	md, err := s.content.Put(manifest)
+	if err != nil {
+		return err
+	}
+	if md != d {
+		return errdefs.Invalid("repository digest %s does not match its manifest %s", repoDigest, md)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.metas[id]
+	if _, exists := s.configs[id]; !exists {
+		return errdefs.NotFound("No such image: %s", id)
+	}
+	if !ok {
+		old = meta{}
+	}
+	if mergeMeta(&old, meta{Manifest: md, RepoDigests: []string{name}}) {
+		return s.setMeta(id, old)
+	}
+	return nil
 }
-
-// HistoryItem is one line of `docker history`.
-type HistoryItem struct {
-	ID        string // image ID for the top entry of each image, "<missing>" otherwise
-	Created   int64  // unix seconds
-	CreatedBy string
-	Tags      []string
-	Size      int64
-	Comment   string
-}
-
-func (s *Store) History(ref string) ([]HistoryItem, error) {
-	return nil, errdefs.NotImplemented("image: History")
-}
-
-// CommitOptions of `docker commit`.
-type CommitOptions struct {
-	Ref     string   // tag for the new image ("" for none)
-	Changes []string // Dockerfile-style, as for Import
-	Author  string
-	Comment string
-	// Config is the container's config (Cmd, Env, ...) the new image takes
-	// its defaults from, as JSON of a Docker container config; may be nil.
-	Config []byte
-}
-
-// Commit makes a new image: parent's layers plus layerTar (the container's
-// upper dir as a tar with .wh. whiteouts) as one new layer.
-func (s *Store) Commit(ctx context.Context, parent *Image, layerTar io.Reader, opts CommitOptions) (*Image, error) {
-	return nil, errdefs.NotImplemented("image: Commit")
-}
-
-// Prune deletes dangling images (all=false) or every image no container uses
-// (all=true); inUse as for Delete. Returns what was deleted and bytes reclaimed.
-func (s *Store) Prune(ctx context.Context, all bool, inUse func(id digest.Digest) string) ([]DeleteResult, int64, error) {
-	return nil, 0, errdefs.NotImplemented("image: Prune")
-}
-
-// GC removes blobs and layers that no image references (orphans of a crash).
-func (s *Store) GC(ctx context.Context) (int64, error) { return 0, errdefs.NotImplemented("image: GC") }

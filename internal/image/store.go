@@ -9,6 +9,7 @@ package image
 import (
 	"context"
 	"io"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	ocispec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 
+	"github.com/wharf/wharf/internal/content"
 	"github.com/wharf/wharf/internal/layer"
 )
 
@@ -39,31 +41,48 @@ type Store struct {
 	root   string // root/images
 	layers *layer.Store
 
-	// gc is held shared by imports from layer apply to config write, and
-	// exclusively while releasing layers, so a fresh layer is never taken.
-	gc sync.RWMutex
+	content *content.Store
+
+	// gc is leased by imports, pulls, loads and commits from the first
+	// layer or blob written to the config written, and held exclusively
+	// while releasing layers and blobs, so fresh ones are never taken.
+	gc leases
 
 	mu      sync.RWMutex
 	configs map[digest.Digest]ocispec.DockerOCIImage
+	metas   map[digest.Digest]meta
 	repos   map[string]digest.Digest // normalized ref -> image ID
 }
 
 func NewStore(root string, layers *layer.Store) (*Store, error) {
-	s := &Store{root: root + "/images", layers: layers}
-	if err := s.load(); err != nil {
-		return nil, err
-	}
-	// Layers applied by an import that crashed before its config was
-	// written belong to no image: release them.
-	all, err := layers.List()
+	cs, err := content.NewStore(root)
 	if err != nil {
 		return nil, err
 	}
-	var ids []digest.Digest
-	for _, l := range all {
-		ids = append(ids, l.ChainID)
+	s := &Store{root: root + "/images", layers: layers, content: cs}
+	s.gc.init()
+	if err := s.load(); err != nil {
+		return nil, err
 	}
-	if _, err := s.releaseLayers(ids); err != nil {
+	if err := s.loadMeta(); err != nil {
+		return nil, err
+	}
+	// Configs are blobs too (push and save read them from the content
+	// store); stores written before the content store lacked them.
+	for id := range s.configs {
+		if _, err := cs.Stat(id); err != nil {
+			b, err := os.ReadFile(s.configPath(id))
+			if err != nil {
+				return nil, err
+			}
+			if _, err := cs.Put(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Layers and blobs written by a pull, load, import or commit that
+	// crashed before its image was recorded belong to no image.
+	if _, err := s.GC(context.Background()); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -130,12 +149,12 @@ type DeleteResult struct {
 // image, or "" (then a Conflict names it unless force).
 func (s *Store) Delete(ref string, force bool, inUse func(id digest.Digest) string) ([]DeleteResult, error) {
 	s.mu.Lock()
-	res, candidates, err := s.delete(ref, force, inUse)
+	res, d, err := s.delete(ref, force, inUse)
 	s.mu.Unlock()
-	if err != nil || len(candidates) == 0 {
+	if err != nil || d == nil {
 		return res, err
 	}
-	removed, err := s.releaseLayers(candidates)
+	removed, _, err := s.release(d)
 	for _, c := range removed {
 		res = append(res, DeleteResult{Deleted: c.String()})
 	}
@@ -145,7 +164,13 @@ func (s *Store) Delete(ref string, force bool, inUse func(id digest.Digest) stri
 // image builds the value for id; s.mu is held.
 func (s *Store) image(id digest.Digest) *Image {
 	cfg := s.configs[id]
-	img := &Image{ID: id, Config: cfg, RepoTags: []string{}}
+	m := s.metas[id]
+	img := &Image{ID: id, Config: cfg, RepoTags: []string{}, RepoDigests: []string{},
+		Manifest: m.Manifest, Parent: m.Parent}
+	for _, rd := range m.RepoDigests {
+		img.RepoDigests = append(img.RepoDigests, familiar(rd))
+	}
+	sort.Strings(img.RepoDigests)
 	if cfg.Created != nil {
 		img.Created = *cfg.Created
 	}
