@@ -62,7 +62,7 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *Registry {
 	if r != nil {
 		t.Cleanup(func() {
 			if t.Failed() {
-				t.Logf("testenv: registry log (%s):\n%s", r.LogPath(), tail(r.Log(), 16<<10))
+				t.Logf("testenv: registry access log (%s):\n%s", r.LogPath(), tail(r.AccessLog(), 8<<10))
 			}
 			r.Stop()
 		})
@@ -271,6 +271,22 @@ type Request struct {
 	Method, Path string
 	Status       int
 	Bytes        int64 // response body bytes sent
+}
+
+// AccessLog is the registry log without its structured lines: one line per
+// request, and errors.
+func (r *Registry) AccessLog() string {
+	var b strings.Builder
+	for _, line := range strings.Split(r.Log(), "\n") {
+		if strings.HasPrefix(line, "time=") && !strings.Contains(line, "level=error") && !strings.Contains(line, "level=fatal") {
+			continue
+		}
+		if i := strings.Index(line, " http.request.useragent="); i > 0 {
+			line = line[:i] // the rest repeats the request
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }
 
 // Requests parses the access log so far.

@@ -12,17 +12,21 @@ import (
 const SkopeoBinary = "/usr/bin/skopeo"
 
 // SkopeoArgs are the flags that let skopeo reach this registry as its
-// source (prefix "src") or destination ("dest"): TLS verification off for
-// plain HTTP or the CA directory for TLS, and the credentials if any.
+// source (prefix "src") or destination ("dest") of a copy, or for inspect
+// (prefix ""): TLS verification off for plain HTTP or the CA directory for
+// TLS, and the credentials if any.
 func (r *Registry) SkopeoArgs(prefix string) []string {
 	var args []string
+	if prefix != "" {
+		prefix += "-"
+	}
 	if r.TLS {
-		args = append(args, "--"+prefix+"-cert-dir", r.CertDir())
+		args = append(args, "--"+prefix+"cert-dir", r.CertDir())
 	} else {
-		args = append(args, "--"+prefix+"-tls-verify=false")
+		args = append(args, "--"+prefix+"tls-verify=false")
 	}
 	if r.User != "" {
-		args = append(args, "--"+prefix+"-creds", r.User+":"+r.Password)
+		args = append(args, "--"+prefix+"creds", r.User+":"+r.Password)
 	}
 	return args
 }
