@@ -4,10 +4,10 @@ package distribution
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/moby/moby/api/types/registry"
 
-	"github.com/wharf/wharf/internal/errdefs"
 	"github.com/wharf/wharf/internal/image"
 )
 
@@ -24,9 +24,15 @@ type Config struct {
 	MaxConcurrent int // parallel layer transfers; 0 means 3
 }
 
-type Client struct{ cfg Config }
+type Client struct {
+	cfg Config
+	// Connections are kept alive across the requests of a pull or push.
+	secureRT, insecureRT http.RoundTripper
+}
 
-func New(cfg Config) (*Client, error) { return &Client{cfg: cfg}, nil }
+func New(cfg Config) (*Client, error) {
+	return &Client{cfg: cfg, secureRT: newRoundTripper(false), insecureRT: newRoundTripper(true)}, nil
+}
 
 // Event is one progress update, rendered by the API as a Docker JSON
 // progress message ({"status","id","progressDetail":{"current","total"}}).
@@ -49,13 +55,13 @@ type PullOptions struct {
 // Pull fetches ref (tag or digest) and registers it; the result is the image
 // pulled (the last one with AllTags).
 func (c *Client) Pull(ctx context.Context, ref string, opts PullOptions, p Progress) (*image.Image, error) {
-	return nil, errdefs.NotImplemented("distribution: Pull")
+	return c.pull(ctx, ref, opts, p)
 }
 
 // Push uploads the image tagged ref (all its tags in that repository when
 // ref has no tag) and records the repo digest.
 func (c *Client) Push(ctx context.Context, ref string, auth registry.AuthConfig, p Progress) error {
-	return errdefs.NotImplemented("distribution: Push")
+	return c.push(ctx, ref, auth, p)
 }
 
 // Login checks credentials against the registry (docker.io when
@@ -63,11 +69,11 @@ func (c *Client) Push(ctx context.Context, ref string, auth registry.AuthConfig,
 // if the registry gave one. Wrong credentials: errdefs.Forbidden/NotFound-free
 // Docker text "unauthorized: incorrect username or password".
 func (c *Client) Login(ctx context.Context, auth registry.AuthConfig) (status, identityToken string, err error) {
-	return "", "", errdefs.NotImplemented("distribution: Login")
+	return c.login(ctx, auth)
 }
 
 // Search lists repositories of a v2 registry matching term ("host:port/term"
 // searches that registry's _catalog).
 func (c *Client) Search(ctx context.Context, term string, limit int, auth registry.AuthConfig) ([]registry.SearchResult, error) {
-	return nil, errdefs.NotImplemented("distribution: Search")
+	return c.search(ctx, term, limit, auth)
 }
