@@ -79,12 +79,16 @@ func writeTemp(t testing.TB, name string, b []byte) string {
 // busybox rootfs and one small layer on top.
 func legacyArchive(t *testing.T, tags ...string) string {
 	t.Helper()
-	top := writeTemp(t, "top.tar", tarOf(t, file{name: "etc/"}, file{name: "etc/motd", body: "hello from the top layer\n"}))
+	top := writeTemp(t, "top.tar", topTar(t))
 	p := filepath.Join(t.TempDir(), "legacy.tar")
 	if err := testenv.WriteDockerArchive(p, testenv.ImageSpec{Tags: tags, Layers: []string{testenv.BusyboxTar(t), top}}); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+func topTar(t testing.TB) []byte {
+	return tarOf(t, file{name: "etc/"}, file{name: "etc/motd", body: "hello from the top layer\n"})
 }
 
 func loadFile(t *testing.T, s *image.Store, path string) ([]string, error) {

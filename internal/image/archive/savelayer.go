@@ -13,6 +13,11 @@ import (
 	"github.com/wharf/wharf/internal/image"
 )
 
+// diffTar is the layer store's DiffTar; tests may stand in for it.
+var diffTar = func(s *image.Store, chain digest.Digest) (io.ReadCloser, error) {
+	return s.Layers().DiffTar(chain)
+}
+
 // layer writes layer i of img once per archive. The tar header needs the
 // size first, so the layer's diff tar is generated twice (counting, then
 // writing) instead of being spooled to a temp file. A layer whose diff tar
@@ -48,7 +53,7 @@ func (sv *saver) writeLayer(img *image.Image, i int, chain, diffID digest.Digest
 		return desc, nil
 	}
 	sv.written[diffID] = true
-	rc, err := sv.s.Layers().DiffTar(chain)
+	rc, err := diffTar(sv.s, chain)
 	if err != nil {
 		return desc, err
 	}
@@ -68,7 +73,7 @@ func (sv *saver) writeLayer(img *image.Image, i int, chain, diffID digest.Digest
 
 // measure returns the size and digest of a layer's diff tar.
 func (sv *saver) measure(chain digest.Digest) (int64, digest.Digest, error) {
-	rc, err := sv.s.Layers().DiffTar(chain)
+	rc, err := diffTar(sv.s, chain)
 	if err != nil {
 		return 0, "", err
 	}
