@@ -8,7 +8,6 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
-	"github.com/moby/moby/client/pkg/jsonmessage"
 	"github.com/spf13/cobra"
 )
 
@@ -77,14 +76,5 @@ func (c *CLI) createContainer(o *containerOptions, cfg *container.Config, hc *co
 
 // pull asks the daemon to fetch ref, showing its progress on stderr.
 func (c *CLI) pull(ref string) error {
-	api, err := c.client()
-	if err != nil {
-		return err
-	}
-	resp, err := api.ImagePull(ctx(), ref, client.ImagePullOptions{})
-	if err != nil {
-		return err
-	}
-	defer resp.Close()
-	return jsonmessage.DisplayMessages(resp.JSONMessages(ctx()), c.Err)
+	return c.pullImage(ref, pullOptions{}, c.Err)
 }

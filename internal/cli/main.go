@@ -67,7 +67,10 @@ func (c *CLI) rootCommand() *cobra.Command {
 		c.logsCommand(), c.inspectCommand(), c.waitCommand(), c.attachCommand(),
 		c.execCommand(), c.topCommand(), c.renameCommand(), c.imagesCommand(),
 		c.rmiCommand(), c.tagCommand(), c.importCommand(), c.versionCommand(),
-		c.infoCommand(),
+		c.infoCommand(), c.pullCommand(), c.pushCommand(), c.loginCommand(),
+		c.logoutCommand(), c.searchCommand(), c.saveCommand(), c.loadCommand(),
+		c.historyCommand(), c.commitCommand(), c.diffCommand(), c.exportCommand(),
+		c.imageCommand(),
 	)
 	for _, cmd := range root.Commands() {
 		cmd.DisableFlagsInUseLine = true
