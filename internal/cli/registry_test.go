@@ -190,7 +190,7 @@ func TestHistorySearchPruneOutput(t *testing.T) {
 		"GET /containers/c1/changes": `[{"Kind":0,"Path":"/tmp"},{"Kind":1,"Path":"/tmp/a"},{"Kind":2,"Path":"/etc/x"}]`,
 	})
 	code, out, _ := runCLI(t, "", "-H", host, "history", "--format", "{{.ID}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}", "x")
-	want := "0123456789ab|/bin/sh -c #(nop) ADD file:0123456789abcdef01…|1.5MB|hi\n<missing>|import|0B|\n"
+	want := "0123456789ab|/bin/sh -c #(nop) ADD file:0123456789abcdef0…|1.5MB|hi\n<missing>|import|0B|\n"
 	if code != 0 || out != want {
 		t.Errorf("history: %d %q want %q", code, out, want)
 	}
