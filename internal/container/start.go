@@ -45,11 +45,7 @@ func (s *Service) startLocked(ctx context.Context, r *record) error {
 	if err != nil {
 		return s.startFailed(ctx, r, err, nil)
 	}
-	// A stale runtime entry (exited, not yet deleted) would block Create.
-	if err := s.sup.Delete(ctx, r.ID); err != nil && !isNotFound(err) {
-		return s.startFailed(ctx, r, err, nil)
-	}
-	if _, err := s.sup.Create(ctx, req); err != nil {
+	if err := s.supCreate(ctx, req); err != nil {
 		return s.startFailed(ctx, r, err, nil)
 	}
 	handed := s.handAttachers(ctx, r)
@@ -67,6 +63,22 @@ func (s *Service) startLocked(ctx context.Context, r *record) error {
 	exited := r.exited
 	s.mu.Unlock()
 	go s.watch(r, exited)
+	return err
+}
+
+// supCreate creates the container in the supervisor. A stale entry (an
+// exit not yet deleted, say after a daemon restart) makes Create fail with
+// a conflict: only then is it deleted and Create retried, which spares the
+// usual start a round trip.
+func (s *Service) supCreate(ctx context.Context, req supervisor.CreateRequest) error {
+	_, err := s.sup.Create(ctx, req)
+	if !errors.Is(err, errdefs.ErrConflict) {
+		return err
+	}
+	if err := s.sup.Delete(ctx, req.ID); err != nil && !isNotFound(err) {
+		return err
+	}
+	_, err = s.sup.Create(ctx, req)
 	return err
 }
 
