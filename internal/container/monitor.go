@@ -59,14 +59,18 @@ func (s *Service) finishExit(r *record, exited chan struct{}, st supervisor.Stat
 	if r.State.FinishedAt.IsZero() {
 		r.State.FinishedAt = time.Now().UTC()
 	}
-	if !r.gone {
+	auto := r.HostConfig.AutoRemove && !r.gone
+	// A --rm container's record is removed next: saving its exit first would
+	// only cost two fsyncs. Should the daemon die in between, the record
+	// still says running, and restore finds the container gone from the
+	// supervisor and removes it all the same.
+	if !r.gone && !auto {
 		if err := s.save(r); err != nil {
 			log.Printf("container %s: save: %v", r.ID[:12], err)
 		}
 	}
 	close(exited)
 	r.exited = make(chan struct{})
-	auto := r.HostConfig.AutoRemove && !r.gone
 	s.mu.Unlock()
 	if auto {
 		go s.autoRemove(r)

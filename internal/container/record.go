@@ -61,8 +61,11 @@ func newRecord(id string) *record {
 	return &record{ID: id, exited: make(chan struct{}), removed: make(chan struct{})}
 }
 
-// save writes the record crash-safely: temp file, fsync, rename, fsync dir.
-// Callers hold Service.mu (or own the record exclusively).
+// save writes the record crash-safely: temp file, fsync, rename. Like
+// Docker's, the directory is not synced: after a power loss the record is
+// the old or the new one, never torn, and restore reconciles a state that
+// went back with what the supervisor reports (containers do not survive a
+// power loss anyway). Callers hold Service.mu (or own the record exclusively).
 func (s *Service) save(r *record) error {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -101,10 +104,6 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 	return nil
 }
 
