@@ -2,10 +2,12 @@ package layer
 
 import (
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
 
 	"github.com/opencontainers/go-digest"
-
-	"github.com/wharf/wharf/internal/errdefs"
+	"golang.org/x/sys/unix"
 )
 
 // CONTRACT additions for the images-and-registries issue.
@@ -15,28 +17,91 @@ import (
 // Applying it to the parent's chain gives the same DiffID for layers that
 // were applied from a tar written in the same canonical order.
 func (s *Store) DiffTar(chainID digest.Digest) (io.ReadCloser, error) {
-	return nil, errdefs.NotImplemented("layer: DiffTar")
+	if _, err := s.Get(chainID); err != nil {
+		return nil, err
+	}
+	dir := s.DiffDir(chainID)
+	return stream(func(t *tarWriter) error { return t.walkDir(dir, "") }), nil
 }
 
 // RWDiffTar streams a container's upper dir the same way (for commit).
 func (s *Store) RWDiffTar(id string) (io.ReadCloser, error) {
-	return nil, errdefs.NotImplemented("layer: RWDiffTar")
-}
-
-// Change is one line of `docker diff`: Kind 0 modified, 1 added, 2 deleted
-// (Docker's container.ChangeType values).
-type Change struct {
-	Path string
-	Kind uint8
-}
-
-// RWChanges lists what a container changed against its image.
-func (s *Store) RWChanges(id string) ([]Change, error) {
-	return nil, errdefs.NotImplemented("layer: RWChanges")
+	if _, err := s.getRW(id); err != nil {
+		return nil, err
+	}
+	upper := filepath.Join(s.rwDir(id), "upper")
+	return stream(func(t *tarWriter) error { return t.walkDir(upper, "") }), nil
 }
 
 // ExportRW streams the container's whole filesystem (image + changes,
-// flattened, no whiteouts) as a tar, for `docker export`.
+// flattened, no whiteouts) as a tar, for `docker export`. It merges the
+// layer dirs itself, as overlay would: the topmost entry of a name wins, a
+// whiteout hides lower ones, an opaque dir hides lower dirs' contents.
 func (s *Store) ExportRW(id string) (io.ReadCloser, error) {
-	return nil, errdefs.NotImplemented("layer: ExportRW")
+	dirs, err := s.Dirs(id)
+	if err != nil {
+		return nil, err
+	}
+	return stream(func(t *tarWriter) error {
+		t.flat = true
+		return t.merged(dirs, "")
+	}), nil
+}
+
+// merged writes the union of rel in layers (top first, each holding rel as
+// a directory) in sorted order.
+func (t *tarWriter) merged(layers []string, rel string) error {
+	from := map[string]int{} // name -> index of the layer it is taken from
+	hidden := map[string]bool{}
+	for i, l := range layers {
+		ents, err := os.ReadDir(filepath.Join(l, rel))
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			n := e.Name()
+			if _, ok := from[n]; ok || hidden[n] {
+				continue
+			}
+			var st unix.Stat_t
+			if unix.Lstat(filepath.Join(l, rel, n), &st) == nil && isWhiteout(&st) {
+				hidden[n] = true
+				continue
+			}
+			from[n] = i
+		}
+		if rel != "" && isOpaque(filepath.Join(l, rel)) {
+			break
+		}
+	}
+	names := make([]string, 0, len(from))
+	for n := range from {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		name := filepath.Join(rel, n)
+		i := from[n]
+		isDir, err := t.entry(filepath.Join(layers[i], name), name)
+		if err != nil {
+			return err
+		}
+		if !isDir {
+			continue
+		}
+		// The dir's contents come from it and the dirs of the same name below,
+		// down to the first layer where the name is something else or gone.
+		sub := []string{layers[i]}
+		for _, l := range layers[i+1:] {
+			fi, err := os.Lstat(filepath.Join(l, name))
+			if err != nil || !fi.IsDir() {
+				break
+			}
+			sub = append(sub, l)
+		}
+		if err := t.merged(sub, name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
