@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 
 	"github.com/moby/moby/api/types/jsonstream"
@@ -44,27 +46,46 @@ func (s *Server) imagesGet(w http.ResponseWriter, r *http.Request, names []strin
 	out := &startWriter{w: w}
 	if err := a.Save(r.Context(), names, out); err != nil {
 		if !out.started {
+			w.Header().Del("Content-Type")
 			return err
 		}
 		// The tar is cut short; the client sees a truncated archive.
+		slog.Error("image save failed mid-stream", "names", names, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	if !out.started {
-		w.WriteHeader(http.StatusOK)
+		return out.flush()
 	}
 	return nil
 }
 
-// startWriter sends the 200 header with the first bytes, so an error before
-// any byte is still a plain HTTP error.
+// startWriter holds back the first 64 KiB, so that an error early in the
+// archive (an unreadable layer) is still a plain HTTP error, not a cut tar.
 type startWriter struct {
 	w       http.ResponseWriter
+	buf     bytes.Buffer
 	started bool
 }
 
+const holdBack = 64 << 10
+
 func (s *startWriter) Write(p []byte) (int, error) {
+	if s.started {
+		return s.w.Write(p)
+	}
+	s.buf.Write(p)
+	if s.buf.Len() >= holdBack {
+		return len(p), s.flush()
+	}
+	return len(p), nil
+}
+
+func (s *startWriter) flush() error {
 	s.started = true
-	return s.w.Write(p)
+	w := s.w
+	w.WriteHeader(http.StatusOK)
+	_, err := s.buf.WriteTo(w)
+	return err
 }
 
 // imagesLoad serves POST /images/load: the body is a docker-archive or OCI

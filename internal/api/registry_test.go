@@ -217,6 +217,9 @@ type fakeArchive struct{ imgs *fakeImages }
 
 func (f *fakeArchive) Save(ctx context.Context, refs []string, w io.Writer) error {
 	_, err := io.WriteString(w, "TAR:"+strings.Join(refs, ","))
+	if refs[0] == "broken:1" {
+		return errdefs.Unavailable("layer sha256:x: input/output error")
+	}
 	return err
 }
 
@@ -241,6 +244,11 @@ func TestSaveLoad(t *testing.T) {
 	r = call(t, srv, "GET", "/images/a:1/get", "")
 	if r.code != 200 || r.body != "TAR:a:1" {
 		t.Errorf("save one: %d %q", r.code, r.body)
+	}
+	// An error early in the archive is still a plain HTTP error.
+	imgs.imgs = append(imgs.imgs, &image.Image{ID: "sha256:3", RepoTags: []string{"broken:1"}})
+	if r := call(t, srv, "GET", "/images/broken:1/get", ""); r.code != 503 || message(t, r) != "layer sha256:x: input/output error" {
+		t.Errorf("save error: %d %q", r.code, r.body)
 	}
 	if r := call(t, srv, "GET", "/images/get?names=a:1&names=zz", ""); r.code != 404 {
 		t.Errorf("save unknown: %d %s", r.code, r.body)
