@@ -46,7 +46,7 @@ func newClient(t testing.TB, cfg Config) *Client {
 type memRegistry struct {
 	*httptest.Server
 	mu       sync.Mutex
-	requests []string        // "GET /v2/..."
+	requests []string       // "GET /v2/..."
 	truncate map[string]int // blob digest -> how many more GETs to cut short
 }
 
