@@ -124,9 +124,10 @@ func (r imageRow) Containers() string {
 	}
 	return strconv.FormatInt(r.img.Containers, 10)
 }
+// Digest is the repo digest of this row's repository, as docker shows it.
 func (r imageRow) Digest() string {
 	for _, d := range r.img.RepoDigests {
-		if _, dg, ok := strings.Cut(d, "@"); ok {
+		if repo, dg, ok := strings.Cut(d, "@"); ok && (repo == r.repo || r.repo == "<none>") {
 			return dg
 		}
 	}
