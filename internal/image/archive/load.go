@@ -42,6 +42,11 @@ func load(ctx context.Context, s *image.Store, r io.Reader, report func(string))
 		}
 	}
 	for _, img := range imgs {
+		if err := b.keepIfNeeded(ctx, s.Layers(), img); err != nil {
+			return err
+		}
+	}
+	for _, img := range imgs {
 		if err := register(ctx, s, img, report); err != nil {
 			return err
 		}
@@ -54,6 +59,7 @@ func load(ctx context.Context, s *image.Store, r io.Reader, report func(string))
 // chain ID is present, and checks each against the config's diff IDs.
 func applyLayers(ctx context.Context, ls *layer.Store, b *bundle, img *loadImage) error {
 	var parent digest.Digest
+	img.types = make([]string, len(img.diffIDs))
 	for i, diffID := range img.diffIDs {
 		chain := layer.ChainID(parent, diffID)
 		if _, err := ls.Get(chain); err == nil {
@@ -62,7 +68,7 @@ func applyLayers(ctx context.Context, ls *layer.Store, b *bundle, img *loadImage
 		} else if !errors.Is(err, errdefs.ErrNotFound) {
 			return err
 		}
-		l, err := applyOne(ctx, ls, b, parent, img.layers[i])
+		l, mt, err := applyOne(ctx, ls, b, parent, img.layers[i])
 		if err != nil {
 			return fmt.Errorf("archive entry %q: %w", img.entries[i], err)
 		}
@@ -70,23 +76,28 @@ func applyLayers(ctx context.Context, ls *layer.Store, b *bundle, img *loadImage
 			return errdefs.Invalid("archive entry %q: layer content has diff ID %s, image config %s expects %s",
 				img.entries[i], l.DiffID, img.id, diffID)
 		}
+		img.types[i] = mt
 		parent = chain
 	}
 	return nil
 }
 
-func applyOne(ctx context.Context, ls *layer.Store, b *bundle, parent digest.Digest, f blob) (layer.Layer, error) {
+// applyOne unpacks one layer blob; it returns the blob's OCI media type.
+func applyOne(ctx context.Context, ls *layer.Store, b *bundle, parent digest.Digest, f blob) (layer.Layer, string, error) {
 	rc, err := b.cs.Open(f.digest)
 	if err != nil {
-		return layer.Layer{}, err
+		return layer.Layer{}, "", err
 	}
 	defer rc.Close()
-	in, closeFn, err := decompress(bufio.NewReaderSize(rc, 256<<10))
+	br := bufio.NewReaderSize(rc, 256<<10)
+	mt := mediaType(br)
+	in, closeFn, err := decompress(br)
 	if err != nil {
-		return layer.Layer{}, errdefs.Invalid("decompressing layer: %v", err)
+		return layer.Layer{}, "", errdefs.Invalid("decompressing layer: %v", err)
 	}
 	defer closeFn()
-	return ls.Apply(parent, ctxReader{ctx, in})
+	l, err := ls.Apply(parent, ctxReader{ctx, in})
+	return l, mt, err
 }
 
 func register(ctx context.Context, s *image.Store, img *loadImage, report func(string)) error {

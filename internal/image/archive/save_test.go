@@ -240,3 +240,39 @@ func TestSaveSkopeo(t *testing.T) {
 		t.Fatalf("diff IDs %s via skopeo, want %s", got.Config.RootFS.DiffIDs, bb.Config.RootFS.DiffIDs)
 	}
 }
+
+// TestSaveCompressedFallback: when a layer's files do not give back its
+// diff ID as a tar, the compressed blob of its stored manifest is saved.
+func TestSaveCompressedFallback(t *testing.T) {
+	testenv.RequireBinary(t, testenv.SkopeoBinary)
+	s := newStore(t)
+	oc := filepath.Join(t.TempDir(), "oci")
+	run(t, testenv.SkopeoBinary, "copy", "-q", "docker-archive:"+legacyArchive(t, "busybox:latest"), "oci:"+oc+":example.com/bb:1")
+	if _, err := loadFile(t, s, tarDir(t, oc)); err != nil {
+		t.Fatal(err)
+	}
+	img := mustGet(t, s, "example.com/bb:1")
+	old := diffTar
+	diffTar = func(*image.Store, digest.Digest) (io.ReadCloser, error) {
+		return io.NopCloser(strings.NewReader("not the layer's tar")), nil
+	}
+	t.Cleanup(func() { diffTar = old })
+	p := filepath.Join(t.TempDir(), "saved.tar")
+	f, _ := os.Create(p)
+	if err := Save(context.Background(), s, []string{"example.com/bb:1"}, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var items []manifestItem
+	json.Unmarshal(entries(t, p)["manifest.json"], &items)
+	if len(items) != 1 || len(items[0].Layers) != 2 || items[0].Layers[0] == blobPath(img.Config.RootFS.DiffIDs[0]) {
+		t.Fatalf("manifest.json %+v: want the compressed blobs", items)
+	}
+	s2 := newStore(t)
+	if _, err := loadFile(t, s2, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkBusybox(t, s2, "example.com/bb:1"); got.ID != img.ID {
+		t.Fatalf("ID %s, want %s", got.ID, img.ID)
+	}
+}

@@ -36,6 +36,11 @@ func (sv *saver) layer(img *image.Image, i int, chain, diffID digest.Digest, mti
 
 func (sv *saver) writeLayer(img *image.Image, i int, chain, diffID digest.Digest, mtime time.Time) (imgspec.Descriptor, error) {
 	desc := imgspec.Descriptor{MediaType: imgspec.MediaTypeImageLayer, Digest: diffID}
+	// The archive's own tar, kept by Load when the files do not give it back.
+	if n, err := sv.s.Content().Stat(diffID); err == nil {
+		desc.Size = n
+		return desc, sv.copyBlob(desc, mtime)
+	}
 	n, d, err := sv.measure(chain)
 	if err != nil {
 		return desc, err
@@ -44,7 +49,7 @@ func (sv *saver) writeLayer(img *image.Image, i int, chain, diffID digest.Digest
 	if d != diffID {
 		alt, err := sv.storedLayer(img, i)
 		if err != nil {
-			return desc, errdefs.Unavailable("image %s: layer %s cannot be exported as it was loaded (its files give %s) and its compressed blob is not stored: %v",
+			return desc, errdefs.Unavailable("image %s: layer %s cannot be saved: its files give %s as a tar, and neither its original tar nor a compressed blob is stored (%v)",
 				img.ID, diffID, d, err)
 		}
 		return alt, sv.copyBlob(alt, mtime)

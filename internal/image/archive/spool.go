@@ -14,6 +14,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
+	imgspec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/wharf/wharf/internal/content"
 	"github.com/wharf/wharf/internal/errdefs"
@@ -235,6 +236,18 @@ func (b *bundle) read(f blob) ([]byte, error) {
 		return nil, errdefs.Invalid("archive: blob %s is too large for JSON (%d bytes)", f.digest, f.size)
 	}
 	return b.cs.ReadAll(f.digest)
+}
+
+// mediaType names a layer blob's compression in OCI's terms.
+func mediaType(br *bufio.Reader) string {
+	magic, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		return imgspec.MediaTypeImageLayerGzip
+	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return imgspec.MediaTypeImageLayerZstd
+	}
+	return imgspec.MediaTypeImageLayer
 }
 
 // decompress sniffs gzip and zstd by their magic numbers.
