@@ -2,6 +2,7 @@ package cli
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
@@ -36,7 +37,7 @@ func (c *CLI) searchCommand() *cobra.Command {
 				return err
 			}
 			res, err := api.ImageSearch(ctx(), args[0], client.ImageSearchOptions{
-				Limit: limit, Filters: f, RegistryAuth: authHeaderFor(args[0] + "/x"),
+				Limit: limit, Filters: f, RegistryAuth: searchAuth(args[0]),
 			})
 			if err != nil {
 				return err
@@ -86,4 +87,21 @@ func (s searchRow) IsAutomated() string {
 func (s searchRow) jsonFields() map[string]any {
 	return map[string]any{"Name": s.Name(), "Description": s.Description(), "StarCount": s.StarCount(),
 		"IsOfficial": s.IsOfficial(), "IsAutomated": s.IsAutomated()}
+}
+
+// searchAuth finds stored credentials for the registry a search term names
+// ("host:port/term"), Docker Hub otherwise.
+func searchAuth(term string) string {
+	host, _, ok := strings.Cut(term, "/")
+	if !ok || !strings.ContainsAny(host, ".:") && host != "localhost" {
+		host = "docker.io"
+	}
+	f, err := readAuthFile(configDir())
+	if err != nil {
+		return ""
+	}
+	if a, ok := f.lookup(host); ok {
+		return encodeAuth(a)
+	}
+	return ""
 }
