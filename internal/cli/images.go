@@ -124,6 +124,7 @@ func (r imageRow) Containers() string {
 	}
 	return strconv.FormatInt(r.img.Containers, 10)
 }
+
 // Digest is the repo digest of this row's repository, as docker shows it.
 func (r imageRow) Digest() string {
 	for _, d := range r.img.RepoDigests {
