@@ -2,11 +2,8 @@ package e2e
 
 import (
 	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
