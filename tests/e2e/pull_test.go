@@ -35,13 +35,14 @@ func TestPullFromRegistry(t *testing.T) {
 			if got := c.must(t, "run", "--rm", ref, "echo", "pulled"); got != "pulled" {
 				t.Errorf("run: %q", got)
 			}
-			// A second pull finds it up to date and downloads nothing.
+			// A second pull finds it up to date and downloads no layer (Docker
+			// fetches nothing; re-reading the small config blob is tolerated).
 			before, _ := r.BlobBytesSent()
 			if out := c.must(t, "pull", ref); !strings.Contains(out, "Image is up to date for "+ref) {
 				t.Errorf("second pull:\n%s", out)
 			}
-			if after, _ := r.BlobBytesSent(); after != before {
-				t.Errorf("second pull downloaded %d blob bytes", after-before)
+			if after, _ := r.BlobBytesSent(); after-before > 4096 {
+				t.Errorf("second pull downloaded %d blob bytes: a layer again", after-before)
 			}
 		})
 	}
