@@ -223,14 +223,26 @@ func (c *Client) apply(r io.Reader, l *pullLayer, parent digest.Digest) error {
 		return err
 	}
 	defer closeDec()
-	got, err := c.cfg.Images.Layers().Apply(parent, dec)
+	// Decompression runs beside the unpack (two cores: inflate in one, the
+	// unpack's file system calls in the other); it also reads the streams to
+	// their ends so that gzip's CRC and the blob digest are checked.
+	pr, pw := io.Pipe()
+	inflated := make(chan struct{})
+	go func() {
+		defer close(inflated)
+		_, err := io.CopyBuffer(pw, dec, make([]byte, 256<<10))
+		if err == nil {
+			_, err = io.Copy(io.Discard, r)
+		}
+		pw.CloseWithError(err)
+	}()
+	got, err := c.cfg.Images.Layers().Apply(parent, bufio.NewReaderSize(pr, 1<<20))
+	if err == nil {
+		_, err = io.Copy(io.Discard, pr)
+	}
+	pr.CloseWithError(io.ErrClosedPipe)
+	<-inflated // before closeDec
 	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(io.Discard, dec); err != nil {
-		return err
-	}
-	if _, err := io.Copy(io.Discard, r); err != nil {
 		return err
 	}
 	if got.DiffID != l.diffID {
