@@ -110,12 +110,15 @@ func (c *Client) pullFrom(ctx context.Context, ep endpoint, req pullRequest, aut
 		tag := req.named.(reference.Tagged).Tag()
 		ref, label = ep.repo.Tag(tag), tag
 	}
-	req.rep.status(label, "Pulling from "+reference.Path(req.named))
-
+	// The manifest (and so the registry's reachability and the auth) is
+	// resolved before the first event: an unknown tag, a refused
+	// credential or a dead host then reach the API before any output and
+	// become a plain HTTP error, as with dockerd.
 	m, err := c.resolveManifest(ctx, puller, ep.repo, ref, req)
 	if err != nil {
 		return nil, err
 	}
+	req.rep.status(label, "Pulling from "+reference.Path(req.named))
 	cfg, err := readBlob(ctx, puller, ep.repo, m.manifest.Config)
 	if err != nil {
 		return nil, registryError(err, req.named, req.authed)
