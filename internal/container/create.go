@@ -117,6 +117,9 @@ func (s *Service) createFiles(r *record, top digest.Digest) error {
 	if err := s.layers.CreateRW(r.ID, top); err != nil {
 		return err
 	}
+	if err := s.addInitTarget(r); err != nil {
+		return err
+	}
 	return s.save(r)
 }
 

@@ -1,6 +1,8 @@
 package layer
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -124,8 +126,11 @@ func hiddenBelow(lowers []string, name, upper string, changes map[string]uint8) 
 	seen := map[string]bool{}
 	for _, l := range lowers {
 		ents, err := os.ReadDir(filepath.Join(l, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // this layer (the init layer, say) does not touch the dir
+		}
 		if err != nil {
-			break // not a dir (or gone) in this layer: nothing lower shows through
+			break // not a dir in this layer: nothing lower shows through
 		}
 		for _, e := range ents {
 			n := e.Name()

@@ -15,7 +15,8 @@ import (
 	"github.com/wharf/wharf/internal/mount"
 )
 
-// A container's layer is root/containers/<id>/{upper,work,rw.json}. The
+// A container's layer is root/containers/<id>/{upper,work,init,rw.json}
+// (init: see initlayer.go; layers made before it existed have none). The
 // directory may be shared with the container service's own files, so rw.json
 // (written last, atomically) is what says the layer exists.
 
@@ -41,11 +42,11 @@ func (s *Store) CreateRW(id string, parent digest.Digest) error {
 	if _, err := os.Stat(filepath.Join(dir, "rw.json")); err == nil {
 		return errdefs.Conflict("container layer %s already exists", id)
 	}
-	subdirs := []string{"upper", "work"}
-	if parent == "" {
-		subdirs = append(subdirs, "empty") // overlay needs a lower dir
+	lowers, err := s.chain(parent)
+	if err != nil {
+		return err
 	}
-	for _, d := range subdirs {
+	for _, d := range []string{"upper", "work", "init"} {
 		// Start clean: leftovers of a create that crashed before rw.json.
 		if err := os.RemoveAll(filepath.Join(dir, d)); err != nil {
 			return err
@@ -53,6 +54,9 @@ func (s *Store) CreateRW(id string, parent digest.Digest) error {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
 		}
+	}
+	if err := buildInit(s.initDir(id), lowers); err != nil {
+		return err
 	}
 	return writeJSON(filepath.Join(dir, "rw.json"), rwLayer{Parent: parent})
 }
@@ -86,7 +90,7 @@ func (s *Store) RemoveRW(id string) error {
 	if err := os.Remove(filepath.Join(dir, "rw.json")); err != nil {
 		return err
 	}
-	for _, d := range []string{"upper", "work", "empty"} {
+	for _, d := range []string{"upper", "work", "init", "empty"} {
 		if err := os.RemoveAll(filepath.Join(dir, d)); err != nil {
 			return err
 		}
@@ -112,7 +116,7 @@ func (s *Store) Mounts(id string) ([]mount.Mount, error) {
 	}
 	dir := s.rwDir(id)
 	lower := dirs[1:]
-	if len(lower) == 0 {
+	if len(lower) == 0 { // a layer made before init layers, on no image
 		lower = []string{filepath.Join(dir, "empty")}
 	}
 	return []mount.Mount{{
@@ -126,8 +130,9 @@ func (s *Store) Mounts(id string) ([]mount.Mount, error) {
 	}}, nil
 }
 
-// Dirs lists the container's directories from the top (its upper dir) down
-// to the base layer, to read files such as /etc/passwd without mounting.
+// Dirs lists the container's directories from the top (its upper dir, then
+// its init layer) down to the base layer, to read files such as /etc/passwd
+// without mounting.
 func (s *Store) Dirs(id string) ([]string, error) {
 	rw, err := s.getRW(id)
 	if err != nil {
@@ -137,7 +142,11 @@ func (s *Store) Dirs(id string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]string{filepath.Join(s.rwDir(id), "upper")}, lower...), nil
+	dirs := []string{filepath.Join(s.rwDir(id), "upper")}
+	if _, err := os.Stat(s.initDir(id)); err == nil {
+		dirs = append(dirs, s.initDir(id))
+	}
+	return append(dirs, lower...), nil
 }
 
 // RWSize is the size of the files in a container's upper dir.

@@ -72,11 +72,12 @@ func TestWhiteoutsThroughOverlay(t *testing.T) {
 	}
 	dirs, err := s.Dirs("c1")
 	must(t, err)
-	if len(dirs) != 3 || !strings.HasSuffix(dirs[0], "containers/c1/upper") || dirs[1] != diff || dirs[2] != s.DiffDir(base.ChainID) {
+	if len(dirs) != 4 || !strings.HasSuffix(dirs[0], "containers/c1/upper") || !strings.HasSuffix(dirs[1], "containers/c1/init") ||
+		dirs[2] != diff || dirs[3] != s.DiffDir(base.ChainID) {
 		t.Fatalf("dirs: %v", dirs)
 	}
 	m := mountRW(t, s, "c1")
-	if got := names(t, m); got != "d,keep,o" {
+	if got := names(t, m); got != ".dockerenv,d,dev,etc,keep,o,proc,sys" {
 		t.Fatalf("root: %s", got)
 	}
 	if got := names(t, m+"/d"); got != "b" {
@@ -106,7 +107,7 @@ func TestRWWithoutLayers(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(root, "containers", "c2", "config.v2.json"), []byte("{}"), 0o600))
 	must(t, s.CreateRW("c2", ""))
 	m := mountRW(t, s, "c2")
-	if got := names(t, m); got != "" {
+	if got := names(t, m); got != ".dockerenv,dev,etc,proc,sys" { // the init layer
 		t.Fatalf("empty image rootfs has %s", got)
 	}
 	must(t, os.WriteFile(m+"/x", nil, 0o644))
