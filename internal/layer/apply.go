@@ -35,7 +35,10 @@ const (
 // each entry is created with *at calls on its parent's fd and never followed.
 // Device nodes and fifos are created with mknod, as Docker does when it runs
 // as root; where mknod is not permitted (user namespaces) they are skipped.
-func unpack(dir string, r io.Reader) (digest.Digest, int64, error) {
+//
+// The tar's own bytes around file contents are recorded into splitPath
+// (tar-split metadata) for DiffTar.
+func unpack(dir, splitPath string, r io.Reader) (digest.Digest, int64, error) {
 	br := bufio.NewReaderSize(r, 64*1024)
 	var src io.Reader = br
 	magic, _ := br.Peek(6)
@@ -51,15 +54,27 @@ func unpack(dir string, r io.Reader) (digest.Digest, int64, error) {
 		bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		return "", 0, errdefs.Invalid("unsupported layer compression (only gzip and plain tar)")
 	}
+	rec, err := newSplitRecorder(splitPath)
+	if err != nil {
+		return "", 0, err
+	}
+	in, wait := rec.record(src)
+	recorded := false
+	defer func() {
+		if !recorded {
+			wait()
+			rec.abort()
+		}
+	}()
 	h := sha256.New()
-	tee := io.TeeReader(src, h)
+	tee := io.TeeReader(in, h)
 
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return "", 0, err
 	}
 	defer root.Close()
-	x := &extractor{root: root, buf: make([]byte, 256*1024)}
+	x := &extractor{root: root, buf: make([]byte, 256*1024), split: rec}
 	tr := tar.NewReader(tee)
 	for {
 		hdr, err := tr.Next()
@@ -76,6 +91,14 @@ func unpack(dir string, r io.Reader) (digest.Digest, int64, error) {
 	// Hash the end-of-archive padding too: the DiffID covers the stream.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return "", 0, errdefs.Invalid("reading layer: %v", err)
+	}
+	recorded = true
+	if err := wait(); err != nil {
+		rec.abort()
+		return "", 0, errdefs.Invalid("invalid layer tar: %v", err)
+	}
+	if err := rec.finish(); err != nil {
+		return "", 0, err
 	}
 	if err := x.finish(); err != nil {
 		return "", 0, err
@@ -94,7 +117,11 @@ type extractor struct {
 	size    int64
 	dirs    []dirMeta // directory times, set last (children change them)
 	opaques []string  // dirs marked opaque, set after the whole layer is read
+	split   *splitRecorder
 }
+
+// lossy notes an entry whose bytes the layer's files cannot give back.
+func (x *extractor) lossy() { x.split.unusable.Store(true) }
 
 // clean turns a tar name into a path relative to the layer, or fails if it
 // leaves the layer.
@@ -123,6 +150,9 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	dir = strings.TrimSuffix(dir, "/")
 	if dir == "" {
 		dir = "."
+	}
+	if hdr.Size > 0 && (!isRegular(hdr) || strings.HasPrefix(base, whiteoutPrefix)) || isSparse(hdr) {
+		x.lossy() // content not kept as a file of that name
 	}
 	if base == opaqueMarker {
 		x.opaques = append(x.opaques, dir)
@@ -170,6 +200,9 @@ func (x *extractor) create(dir, base string, hdr *tar.Header, r io.Reader, white
 			if err := unix.Unlinkat(pfd, base, 0); err != nil {
 				return err
 			}
+		}
+		if !isDir || hdr.Typeflag != tar.TypeDir {
+			x.lossy() // an earlier entry's content is gone
 		}
 	}
 	mode := uint32(hdr.Mode & 0o7777)
@@ -241,6 +274,22 @@ func (x *extractor) create(dir, base string, hdr *tar.Header, r io.Reader, white
 		return utimes(pfd, base, hdr.AccessTime, hdr.ModTime)
 	}
 	return nil
+}
+
+func isRegular(hdr *tar.Header) bool {
+	return hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA
+}
+
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // meta applies ownership, mode, xattrs to the layer root itself.

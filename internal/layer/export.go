@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,15 +13,20 @@ import (
 
 // CONTRACT additions for the images-and-registries issue.
 
-// DiffTar streams one layer's own files as an uncompressed tar, overlay
+// DiffTar streams one layer as an uncompressed tar. A layer applied with
+// tar-split metadata gives back the exact tar it was applied from (same
+// DiffID). Older layers, and layers whose tar the files cannot reproduce
+// (a path written twice), are walked in a canonical order instead: overlay
 // whiteouts turned back into .wh. entries and opaque dirs into .wh..wh..opq.
-// Applying it to the parent's chain gives the same DiffID for layers that
-// were applied from a tar written in the same canonical order.
 func (s *Store) DiffTar(chainID digest.Digest) (io.ReadCloser, error) {
 	if _, err := s.Get(chainID); err != nil {
 		return nil, err
 	}
 	dir := s.DiffDir(chainID)
+	rc, err := reassemble(filepath.Join(s.dir(chainID), splitFile), dir)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return rc, err
+	}
 	return stream(func(t *tarWriter) error { return t.walkDir(dir, "") }), nil
 }
 

@@ -1,7 +1,8 @@
 // Package layer stores image layers as overlay snapshots keyed by chain ID,
 // plus the read-write layers of containers.
 //
-// Layout: root/layers/<chainID hex>/{diff/, layer.json}; a layer is unpacked
+// Layout: root/layers/<chainID hex>/{diff/, layer.json, tar-split.json.gz};
+// a layer is unpacked
 // into root/layers/.tmp-* and renamed into place, so after a crash a layer
 // either exists whole or not at all (NewStore removes leftover temps).
 package layer
@@ -87,7 +88,7 @@ func (s *Store) Apply(parent digest.Digest, r io.Reader) (Layer, error) {
 	if err := os.Mkdir(diff, 0o755); err != nil {
 		return Layer{}, err
 	}
-	diffID, size, err := unpack(diff, r)
+	diffID, size, err := unpack(diff, filepath.Join(tmp, splitFile), r)
 	if err != nil {
 		return Layer{}, err
 	}

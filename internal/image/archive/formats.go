@@ -38,7 +38,6 @@ type loadImage struct {
 	diffIDs  []digest.Digest
 	layers   []blob
 	entries  []string // archive paths of the layers, for errors
-	types    []string // OCI media types of the layer blobs, once applied
 	tags     []string // as named by the archive
 	manifest []byte   // the OCI manifest, nil for docker-archive images
 	index    []byte   // the index the manifest was picked from

@@ -42,11 +42,6 @@ func load(ctx context.Context, s *image.Store, r io.Reader, report func(string))
 		}
 	}
 	for _, img := range imgs {
-		if err := b.keepIfNeeded(ctx, s.Layers(), img); err != nil {
-			return err
-		}
-	}
-	for _, img := range imgs {
 		if err := register(ctx, s, img, report); err != nil {
 			return err
 		}
@@ -59,7 +54,6 @@ func load(ctx context.Context, s *image.Store, r io.Reader, report func(string))
 // chain ID is present, and checks each against the config's diff IDs.
 func applyLayers(ctx context.Context, ls *layer.Store, b *bundle, img *loadImage) error {
 	var parent digest.Digest
-	img.types = make([]string, len(img.diffIDs))
 	for i, diffID := range img.diffIDs {
 		chain := layer.ChainID(parent, diffID)
 		if _, err := ls.Get(chain); err == nil {
@@ -68,7 +62,7 @@ func applyLayers(ctx context.Context, ls *layer.Store, b *bundle, img *loadImage
 		} else if !errors.Is(err, errdefs.ErrNotFound) {
 			return err
 		}
-		l, mt, err := applyOne(ctx, ls, b, parent, img.layers[i])
+		l, err := applyOne(ctx, ls, b, parent, img.layers[i])
 		if err != nil {
 			return fmt.Errorf("archive entry %q: %w", img.entries[i], err)
 		}
@@ -76,28 +70,24 @@ func applyLayers(ctx context.Context, ls *layer.Store, b *bundle, img *loadImage
 			return errdefs.Invalid("archive entry %q: layer content has diff ID %s, image config %s expects %s",
 				img.entries[i], l.DiffID, img.id, diffID)
 		}
-		img.types[i] = mt
 		parent = chain
 	}
 	return nil
 }
 
-// applyOne unpacks one layer blob; it returns the blob's OCI media type.
-func applyOne(ctx context.Context, ls *layer.Store, b *bundle, parent digest.Digest, f blob) (layer.Layer, string, error) {
+// applyOne unpacks one layer blob.
+func applyOne(ctx context.Context, ls *layer.Store, b *bundle, parent digest.Digest, f blob) (layer.Layer, error) {
 	rc, err := b.cs.Open(f.digest)
 	if err != nil {
-		return layer.Layer{}, "", err
+		return layer.Layer{}, err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, 256<<10)
-	mt := mediaType(br)
-	in, closeFn, err := decompress(br)
+	in, closeFn, err := decompress(bufio.NewReaderSize(rc, 256<<10))
 	if err != nil {
-		return layer.Layer{}, "", errdefs.Invalid("decompressing layer: %v", err)
+		return layer.Layer{}, errdefs.Invalid("decompressing layer: %v", err)
 	}
 	defer closeFn()
-	l, err := ls.Apply(parent, ctxReader{ctx, in})
-	return l, mt, err
+	return ls.Apply(parent, ctxReader{ctx, in})
 }
 
 func register(ctx context.Context, s *image.Store, img *loadImage, report func(string)) error {
@@ -125,7 +115,8 @@ func register(ctx context.Context, s *image.Store, img *loadImage, report func(s
 }
 
 // dropUnused deletes the layer blobs this load added that no registered
-// manifest refers to (docker-archive layers: the layer store has them now).
+// manifest refers to (docker-archive layers): the layer store has them now,
+// and its DiffTar gives back their exact bytes (tar-split metadata).
 func (b *bundle) dropUnused(imgs []*loadImage) {
 	keep := map[digest.Digest]bool{}
 	for _, img := range imgs {

@@ -87,7 +87,7 @@ func entries(t *testing.T, path string) map[string][]byte {
 func TestSaveLayoutAndRoundTrip(t *testing.T) {
 	s := newStore(t)
 	bb, base := twoImages(t, s)
-	// GC keeps the layer tars Load kept for saving.
+	// The layer store alone gives the layers back, after GC too.
 	if _, err := s.GC(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -20,9 +20,10 @@ var diffTar = func(s *image.Store, chain digest.Digest) (io.ReadCloser, error) {
 
 // layer writes layer i of img once per archive. The tar header needs the
 // size first, so the layer's diff tar is generated twice (counting, then
-// writing) instead of being spooled to a temp file. A layer whose diff tar
-// does not reproduce its diff ID (unpacked from a tar in another order) is
-// written as the compressed blob its manifest names, when the store has it.
+// writing) instead of being spooled to a temp file. The layer store gives
+// back the exact tar a layer was applied from; only a layer applied before
+// it kept tar-split metadata may not reproduce its diff ID: it is written
+// as the compressed blob its manifest names, when the store has it.
 func (sv *saver) layer(img *image.Image, i int, chain, diffID digest.Digest, mtime time.Time) (imgspec.Descriptor, error) {
 	if d, ok := sv.layers[chain]; ok {
 		return d, nil
@@ -36,11 +37,6 @@ func (sv *saver) layer(img *image.Image, i int, chain, diffID digest.Digest, mti
 
 func (sv *saver) writeLayer(img *image.Image, i int, chain, diffID digest.Digest, mtime time.Time) (imgspec.Descriptor, error) {
 	desc := imgspec.Descriptor{MediaType: imgspec.MediaTypeImageLayer, Digest: diffID}
-	// The archive's own tar, kept by Load when the files do not give it back.
-	if n, err := sv.s.Content().Stat(diffID); err == nil {
-		desc.Size = n
-		return desc, sv.copyBlob(desc, mtime)
-	}
 	n, d, err := sv.measure(chain)
 	if err != nil {
 		return desc, err
@@ -49,7 +45,7 @@ func (sv *saver) writeLayer(img *image.Image, i int, chain, diffID digest.Digest
 	if d != diffID {
 		alt, err := sv.storedLayer(img, i)
 		if err != nil {
-			return desc, errdefs.Unavailable("image %s: layer %s cannot be saved: its files give %s as a tar, and neither its original tar nor a compressed blob is stored (%v)",
+			return desc, errdefs.Unavailable("image %s: layer %s cannot be saved: its files give %s as a tar (a layer applied without tar-split metadata), and no compressed blob of it is stored (%v)",
 				img.ID, diffID, d, err)
 		}
 		return alt, sv.copyBlob(alt, mtime)
