@@ -4,7 +4,6 @@ package distribution
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/moby/moby/api/types/registry"
 
@@ -22,16 +21,31 @@ type Config struct {
 	Mirrors       []string
 	Insecure      []string
 	MaxConcurrent int // parallel layer transfers; 0 means 3
+
+	// CertsDirs hold per-registry certificates, <dir>/<host[:port]>/
+	// (*.crt CAs, *.cert + *.key client pairs); nil means
+	// DefaultCertsDirs (/etc/docker/certs.d, /etc/wharf/certs.d).
+	CertsDirs []string
+	// SecureLoopback stops treating loopback registries as insecure, so
+	// that TLS verification against them can be tested.
+	SecureLoopback bool
 }
 
 type Client struct {
 	cfg Config
-	// Connections are kept alive across the requests of a pull or push.
-	secureRT, insecureRT http.RoundTripper
+	ts  *transports
+	// forced: mirror hosts whose URL names a scheme.
+	forced map[string]string
 }
 
 func New(cfg Config) (*Client, error) {
-	return &Client{cfg: cfg, secureRT: newRoundTripper(false), insecureRT: newRoundTripper(true)}, nil
+	c := &Client{cfg: cfg, ts: newTransports(cfg.CertsDirs), forced: map[string]string{}}
+	for _, m := range cfg.Mirrors {
+		if host, scheme := mirrorHost(m); host != "" && scheme != "" {
+			c.forced[host] = scheme
+		}
+	}
+	return c, nil
 }
 
 // Event is one progress update, rendered by the API as a Docker JSON

@@ -1,7 +1,6 @@
 package distribution
 
 import (
-	"crypto/tls"
 	"encoding/base64"
 	"net"
 	"net/http"
@@ -45,11 +44,11 @@ func (c *Client) endpoints(named reference.Named) ([]endpoint, error) {
 	var eps []endpoint
 	if domain == "docker.io" {
 		for _, m := range c.cfg.Mirrors {
-			host, insecure := mirrorHost(m)
+			host, scheme := mirrorHost(m)
 			if host == "" {
 				continue
 			}
-			repo, err := c.repository(host, reference.Path(named), insecure)
+			repo, err := c.repository(host, reference.Path(named), scheme == "http")
 			if err != nil {
 				continue
 			}
@@ -76,16 +75,17 @@ func (c *Client) repository(host, path string, insecure bool) (name.Repository, 
 }
 
 // mirrorHost turns a registry-mirrors entry ("https://m.example",
-// "http://127.0.0.1:5001", "m.example:5000") into a host.
-func mirrorHost(m string) (host string, insecure bool) {
+// "http://127.0.0.1:5001", "m.example:5000") into a host and the scheme
+// its URL names ("" for none).
+func mirrorHost(m string) (host, scheme string) {
 	if !strings.Contains(m, "://") {
-		return strings.TrimSuffix(m, "/"), false
+		return strings.TrimSuffix(m, "/"), ""
 	}
 	u, err := url.Parse(m)
-	if err != nil {
-		return "", false
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", ""
 	}
-	return u.Host, u.Scheme == "http"
+	return u.Host, u.Scheme
 }
 
 // insecure reports whether host ("h", "h:port") may be reached over plain
@@ -96,14 +96,14 @@ func (c *Client) insecure(host string) bool {
 	if hh, _, err := net.SplitHostPort(host); err == nil {
 		h = hh
 	}
-	if h == "localhost" {
+	if h == "localhost" && !c.cfg.SecureLoopback {
 		return true
 	}
 	ips := []net.IP{net.ParseIP(h)}
 	if ips[0] == nil {
 		ips = nil
 	}
-	if len(ips) == 1 && ips[0].IsLoopback() {
+	if len(ips) == 1 && ips[0].IsLoopback() && !c.cfg.SecureLoopback {
 		return true
 	}
 	looked := false
@@ -129,24 +129,18 @@ func (c *Client) insecure(host string) bool {
 	return false
 }
 
-// transport is shared by all requests of a Client: kept-alive connections
-// make the many small requests of a pull cheap. TLS verification is skipped
-// only for insecure registries.
+// transport carries the requests of one operation on repo's registry:
+// the scheme and TLS settings Docker would use (see registryRT).
 func (c *Client) transport(repo name.Repository) http.RoundTripper {
-	if repo.Scheme() == "http" || c.insecure(repo.RegistryStr()) {
-		return c.insecureRT
+	host := repo.RegistryStr()
+	return &registryRT{
+		ts:       c.ts,
+		host:     host,
+		view:     repo.Scheme(),
+		force:    c.forced[host],
+		insecure: c.insecure(host),
+		others:   c.insecure,
 	}
-	return c.secureRT
-}
-
-func newRoundTripper(skipVerify bool) *http.Transport {
-	t := remote.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 16
-	t.ResponseHeaderTimeout = 60 * time.Second
-	if skipVerify {
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-	}
-	return t
 }
 
 // remoteOptions are the ggcr options of one call.

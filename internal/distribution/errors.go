@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -28,8 +27,7 @@ func registryError(err error, named reference.Named, authed bool) error {
 	}
 	// Network and TLS failures: Go's url.Error text is what Docker prints
 	// (`Get "https://x/v2/": dial tcp: lookup x: no such host`, x509 ...).
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
+	if uerr := innerURLError(err); uerr != nil {
 		return errdefs.Unavailable("%s", uerr.Error())
 	}
 	return err

@@ -117,7 +117,11 @@ func (c *Client) searchHub(ctx context.Context, term string, limit int) ([]regis
 	if err != nil {
 		return nil, err
 	}
-	resp, err := (&http.Client{Transport: c.secureRT}).Do(req)
+	rt, err := c.ts.get("index.docker.io", false)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Transport: rt}).Do(req)
 	if err != nil {
 		return nil, registryError(err, nil, false)
 	}
