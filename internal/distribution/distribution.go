@@ -36,6 +36,7 @@ type Client struct {
 	ts  *transports
 	// forced: mirror hosts whose URL names a scheme.
 	forced map[string]string
+	hub    string // stands in for docker.io's registry in tests
 }
 
 func New(cfg Config) (*Client, error) {

@@ -55,7 +55,11 @@ func (c *Client) endpoints(named reference.Named) ([]endpoint, error) {
 			eps = append(eps, endpoint{repo: repo, mirror: true})
 		}
 	}
-	repo, err := c.repository(domain, reference.Path(named), false)
+	host := domain
+	if domain == "docker.io" && c.hub != "" {
+		host = c.hub
+	}
+	repo, err := c.repository(host, reference.Path(named), false)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -86,15 +89,38 @@ func (c *Client) pullOne(ctx context.Context, req pullRequest, opts PullOptions)
 	}
 	release := c.cfg.Images.Lease()
 	defer release()
-	var last error
-	for _, ep := range eps {
+	var mirrors []string
+	for i, ep := range eps {
 		img, err := c.pullFrom(ctx, ep, req, opts.Auth)
-		if err == nil || ctx.Err() != nil {
-			return img, err
+		if err == nil || ctx.Err() != nil || i == len(eps)-1 {
+			return img, withMirrors(err, mirrors)
 		}
-		last = err
+		mirrors = append(mirrors, fmt.Sprintf("mirror %s: %v", ep.repo.RegistryStr(), err))
 	}
-	return nil, last
+	return nil, errdefs.Invalid("no registry to pull %s from", reference.FamiliarString(req.named))
+}
+
+// withMirrors adds why the mirrors failed to the error of the registry
+// itself, keeping its kind: with a mirror, an error names both.
+func withMirrors(err error, mirrors []string) error {
+	if err == nil || len(mirrors) == 0 {
+		return err
+	}
+	msg := fmt.Sprintf("%v (after %s)", err, strings.Join(mirrors, "; "))
+	for _, k := range []struct {
+		kind error
+		make func(string, ...any) error
+	}{
+		{errdefs.ErrNotFound, errdefs.NotFound},
+		{errdefs.ErrForbidden, errdefs.Forbidden},
+		{errdefs.ErrInvalid, errdefs.Invalid},
+		{errdefs.ErrUnavailable, errdefs.Unavailable},
+	} {
+		if errors.Is(err, k.kind) {
+			return k.make("%s", msg)
+		}
+	}
+	return fmt.Errorf("%w (after %s)", err, strings.Join(mirrors, "; "))
 }
 
 func (c *Client) pullFrom(ctx context.Context, ep endpoint, req pullRequest, auth registry.AuthConfig) (*image.Image, error) {
