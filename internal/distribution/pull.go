@@ -163,7 +163,7 @@ func (c *Client) pullFrom(ctx context.Context, ep endpoint, req pullRequest, aut
 	opts := image.RegisterOptions{
 		Manifest:   m.raw,
 		Index:      m.index,
-		RepoDigest: req.named.Name() + "@" + m.digest.String(),
+		RepoDigest: req.named.Name() + "@" + m.top.String(),
 	}
 	if _, digested := req.named.(reference.Digested); !digested {
 		opts.Ref = req.named.String()
@@ -172,7 +172,7 @@ func (c *Client) pullFrom(ctx context.Context, ep endpoint, req pullRequest, aut
 	if err != nil {
 		return nil, err
 	}
-	req.rep.status("", "Digest: "+m.digest.String())
+	req.rep.status("", "Digest: "+m.top.String())
 	if old != nil && old.ID == img.ID {
 		req.rep.status("", "Status: Image is up to date for "+reference.FamiliarString(req.named))
 	} else {
@@ -187,6 +187,9 @@ type manifestInfo struct {
 	raw      []byte
 	digest   digest.Digest
 	index    []byte // the raw index it was picked from, if any
+	// top is what the reference names (the index when there is one):
+	// Docker's repo digest and "Digest:" line.
+	top digest.Digest
 }
 
 func (c *Client) resolveManifest(ctx context.Context, puller *remote.Puller, repo name.Repository, ref name.Reference, req pullRequest) (*manifestInfo, error) {
@@ -194,7 +197,7 @@ func (c *Client) resolveManifest(ctx context.Context, puller *remote.Puller, rep
 	if err != nil {
 		return nil, registryError(err, req.named, req.authed)
 	}
-	info := &manifestInfo{raw: desc.Manifest, digest: digest.Digest(desc.Digest.String())}
+	info := &manifestInfo{raw: desc.Manifest, digest: digest.Digest(desc.Digest.String()), top: digest.Digest(desc.Digest.String())}
 	if d, ok := req.named.(reference.Digested); ok && d.Digest() != digest.FromBytes(desc.Manifest) {
 		return nil, errdefs.Invalid("manifest verification failed for digest %s", d.Digest())
 	}

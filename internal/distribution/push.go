@@ -101,18 +101,13 @@ func (c *Client) pushTag(ctx context.Context, t *pushTarget, tag reference.Named
 	}
 	release := c.cfg.Images.Lease()
 	defer release()
-	plan, err := c.planPush(ctx, t, img)
-	if err != nil {
-		return err
+	var raw []byte
+	var mt types.MediaType
+	if idx := c.localIndex(img); idx != nil {
+		raw, mt, err = c.pushIndex(ctx, t, idx)
+	} else {
+		raw, mt, err = c.pushImage(ctx, t, img)
 	}
-	if err := c.uploadLayers(ctx, t, plan); err != nil {
-		return err
-	}
-	cfg := staticBlob(plan.config, plan.configType())
-	if err := t.pusher.Upload(ctx, t.repo, cfg); err != nil {
-		return err
-	}
-	raw, mt, err := plan.manifest()
 	if err != nil {
 		return err
 	}
@@ -122,6 +117,23 @@ func (c *Client) pushTag(ctx context.Context, t *pushTarget, tag reference.Named
 	d := digest.FromBytes(raw)
 	t.rep.status("", fmt.Sprintf("%s: digest: %s size: %d", tag.Tag(), d, len(raw)))
 	return c.cfg.Images.AddRepoDigest(img.ID, reference.TrimNamed(tag).String()+"@"+d.String(), raw)
+}
+
+// pushImage uploads an image's layers and config; it returns the manifest
+// to put.
+func (c *Client) pushImage(ctx context.Context, t *pushTarget, img *image.Image) ([]byte, types.MediaType, error) {
+	plan, err := c.planPush(ctx, t, img)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := c.uploadLayers(ctx, t, plan); err != nil {
+		return nil, "", err
+	}
+	cfg := staticBlob(plan.config, plan.configType())
+	if err := t.pusher.Upload(ctx, t.repo, cfg); err != nil {
+		return nil, "", err
+	}
+	return plan.manifest()
 }
 
 // pushPlan is what an image push sends: its config and, per layer, a
