@@ -107,6 +107,9 @@ func TestLoadFromSkopeo(t *testing.T) {
 	if err := r.CopyWithSkopeo(src, "oci-archive:"+oarchive+":ocitag"); err != nil {
 		t.Fatal(err)
 	}
+	// skopeo rewrites a Docker config into an OCI one when it writes an OCI
+	// archive, so the image ID to expect is that archive's own config digest.
+	id = configDigest(t, "oci-archive:"+oarchive+":ocitag")
 	out, errOut, code := w.run(t, "load", "-i", oarchive)
 	if code != 0 {
 		t.Fatalf("load of an oci-archive: exit %d, stdout %q, stderr %q", code, out, errOut)
