@@ -202,12 +202,17 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	return hijack(w, r, sess, opts.Stdin)
 }
 
-func (s *Server) containerResize(w http.ResponseWriter, r *http.Request) error {
-	h, err := uintParam(r, "h")
-	if err != nil {
-		return err
+// sizeParams reads a resize request's h and w.
+func sizeParams(r *http.Request) (h, w uint, err error) {
+	if h, err = uintParam(r, "h"); err != nil {
+		return 0, 0, err
 	}
-	wd, err := uintParam(r, "w")
+	w, err = uintParam(r, "w")
+	return h, w, err
+}
+
+func (s *Server) containerResize(w http.ResponseWriter, r *http.Request) error {
+	h, wd, err := sizeParams(r)
 	if err != nil {
 		return err
 	}

@@ -60,11 +60,7 @@ func (s *Server) execInspect(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) execResize(w http.ResponseWriter, r *http.Request) error {
-	h, err := uintParam(r, "h")
-	if err != nil {
-		return err
-	}
-	wd, err := uintParam(r, "w")
+	h, wd, err := sizeParams(r)
 	if err != nil {
 		return err
 	}
