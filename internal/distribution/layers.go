@@ -216,32 +216,28 @@ func (c *Client) applyStored(l *pullLayer, parent digest.Digest, rep *reporter) 
 }
 
 // apply decompresses r (gzip, zstd or plain tar, by magic), unpacks it onto
-// parent and reads r to its end so that every checksum is verified.
+// parent and reads r to its end so that every checksum is verified. Three
+// stages run side by side, each in its own goroutine with megabytes of
+// slack between them: reading r (network, blob file and its hash),
+// inflating, and the unpack's file system calls.
 func (c *Client) apply(r io.Reader, l *pullLayer, parent digest.Digest) error {
-	dec, closeDec, err := decompress(r)
+	raw := newAheadReader(r, 1<<20, 8)
+	defer raw.Close()
+	dec, closeDec, err := decompress(raw)
 	if err != nil {
 		return err
 	}
-	defer closeDec()
-	// Decompression runs beside the unpack (two cores: inflate in one, the
-	// unpack's file system calls in the other); it also reads the streams to
-	// their ends so that gzip's CRC and the blob digest are checked.
-	pr, pw := io.Pipe()
-	inflated := make(chan struct{})
-	go func() {
-		defer close(inflated)
-		_, err := io.CopyBuffer(pw, dec, make([]byte, 256<<10))
-		if err == nil {
-			_, err = io.Copy(io.Discard, r)
-		}
-		pw.CloseWithError(err)
-	}()
-	got, err := c.cfg.Images.Layers().Apply(parent, bufio.NewReaderSize(pr, 1<<20))
+	tarStream := newAheadReader(drainAfter{dec, raw}, 1<<20, 16)
+	got, err := c.cfg.Images.Layers().Apply(parent, tarStream)
 	if err == nil {
-		_, err = io.Copy(io.Discard, pr)
+		_, err = io.Copy(io.Discard, tarStream)
 	}
-	pr.CloseWithError(io.ErrClosedPipe)
-	<-inflated // before closeDec
+	// Both producers are told first: the inflater may be waiting on raw.
+	tarStream.stop()
+	raw.stop()
+	tarStream.Close()
+	raw.Close()
+	closeDec() // after the inflate goroutine is gone
 	if err != nil {
 		return err
 	}
