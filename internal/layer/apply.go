@@ -54,30 +54,28 @@ func unpack(dir, splitPath string, r io.Reader) (digest.Digest, int64, error) {
 		bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		return "", 0, errdefs.Invalid("unsupported layer compression (only gzip and plain tar)")
 	}
-	rec, err := newSplitRecorder(splitPath)
+	h := sha256.New()
+	rec, err := newSplitRecorder(splitPath, io.TeeReader(src, h))
 	if err != nil {
 		return "", 0, err
 	}
-	in, wait := rec.record(src)
 	recorded := false
 	defer func() {
 		if !recorded {
-			wait()
 			rec.abort()
 		}
 	}()
-	h := sha256.New()
-	tee := io.TeeReader(in, h)
 
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return "", 0, err
 	}
 	defer root.Close()
-	x := &extractor{root: root, buf: make([]byte, 256*1024), split: rec}
-	tr := tar.NewReader(tee)
+	x := &extractor{root: root, buf: make([]byte, 256*1024), split: rec, handles: map[string]*dirHandle{}, pool: newPool()}
+	defer x.close()
+	tr := tar.NewReader(rec)
 	for {
-		hdr, err := tr.Next()
+		hdr, err := rec.next(tr)
 		if err == io.EOF {
 			break
 		}
@@ -87,16 +85,15 @@ func unpack(dir, splitPath string, r io.Reader) (digest.Digest, int64, error) {
 		if err := x.entry(hdr, tr); err != nil {
 			return "", 0, errdefs.Invalid("layer entry %q: %v", hdr.Name, err)
 		}
+		if x.pool.failed.Load() {
+			return "", 0, x.pool.barrier()
+		}
 	}
-	// Hash the end-of-archive padding too: the DiffID covers the stream.
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return "", 0, errdefs.Invalid("reading layer: %v", err)
+	if err := x.pool.barrier(); err != nil {
+		return "", 0, err
 	}
+	// The DiffID covers the end-of-archive padding too.
 	recorded = true
-	if err := wait(); err != nil {
-		rec.abort()
-		return "", 0, errdefs.Invalid("invalid layer tar: %v", err)
-	}
 	if err := rec.finish(); err != nil {
 		return "", 0, err
 	}
@@ -118,10 +115,17 @@ type extractor struct {
 	dirs    []dirMeta // directory times, set last (children change them)
 	opaques []string  // dirs marked opaque, set after the whole layer is read
 	split   *splitRecorder
+	handles map[string]*dirHandle // open dirs by path in the layer
+	pool    *pool                 // creates regular files
+}
+
+func (x *extractor) close() {
+	x.pool.close()
+	x.dropHandles()
 }
 
 // lossy notes an entry whose bytes the layer's files cannot give back.
-func (x *extractor) lossy() { x.split.unusable.Store(true) }
+func (x *extractor) lossy() { x.split.unusable = true }
 
 // clean turns a tar name into a path relative to the layer, or fails if it
 // leaves the layer.
@@ -154,6 +158,14 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	if hdr.Size > 0 && (!isRegular(hdr) || strings.HasPrefix(base, whiteoutPrefix)) || isSparse(hdr) {
 		x.lossy() // content not kept as a file of that name
 	}
+	// The entry or a dir above it may be a file a worker has not written
+	// yet (a whiteout's target is checked in create); a hardlink needs its
+	// target whole.
+	if x.pool.waits(name) || hdr.Typeflag == tar.TypeLink {
+		if err := x.pool.barrier(); err != nil {
+			return err
+		}
+	}
 	if base == opaqueMarker {
 		x.opaques = append(x.opaques, dir)
 		return x.root.MkdirAll(dir, 0o755)
@@ -177,32 +189,40 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 
 // create makes dir/base from hdr, replacing what a previous entry left there.
 func (x *extractor) create(dir, base string, hdr *tar.Header, r io.Reader, whiteout bool) error {
-	if err := x.root.MkdirAll(dir, 0o755); err != nil {
-		return err
+	name := path.Join(dir, base)
+	if whiteout && x.pool.waits(name) {
+		if err := x.pool.barrier(); err != nil {
+			return err
+		}
 	}
-	pd, err := x.root.Open(dir)
+	h, err := x.parent(dir)
 	if err != nil {
 		return err
 	}
-	defer pd.Close()
-	pfd := int(pd.Fd())
+	pfd := h.fd()
 	var st unix.Stat_t
 	if unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
 		isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-		switch {
-		case isDir && hdr.Typeflag == tar.TypeDir:
-			// keep it; metadata is updated below
-		case isDir:
-			if err := x.root.RemoveAll(path.Join(dir, base)); err != nil {
-				return err
-			}
-		default:
-			if err := unix.Unlinkat(pfd, base, 0); err != nil {
-				return err
-			}
-		}
 		if !isDir || hdr.Typeflag != tar.TypeDir {
 			x.lossy() // an earlier entry's content is gone
+			// Files may be queued below what goes away, and cached dir
+			// handles may lead through it.
+			if err := x.pool.barrier(); err != nil {
+				return err
+			}
+			if isDir {
+				err = x.root.RemoveAll(name)
+			} else {
+				err = unix.Unlinkat(pfd, base, 0)
+			}
+			x.dropHandles() // h with them: open dir again
+			if err != nil {
+				return err
+			}
+			if h, err = x.parent(dir); err != nil {
+				return err
+			}
+			pfd = h.fd()
 		}
 	}
 	mode := uint32(hdr.Mode & 0o7777)
@@ -211,21 +231,18 @@ func (x *extractor) create(dir, base string, hdr *tar.Header, r io.Reader, white
 		if err := unix.Mkdirat(pfd, base, 0o700); err != nil && err != unix.EEXIST {
 			return err
 		}
-		x.dirs = append(x.dirs, dirMeta{path.Join(dir, base), hdr.AccessTime, hdr.ModTime})
+		x.dirs = append(x.dirs, dirMeta{name, hdr.AccessTime, hdr.ModTime})
 	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
-		fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-		if err != nil {
+		x.size += hdr.Size
+		if hdr.Size > maxQueuedFile {
+			return writeInline(pfd, base, hdr, r, x.buf)
+		}
+		data := make([]byte, hdr.Size)
+		if _, err := io.ReadFull(r, data); err != nil {
 			return err
 		}
-		f := os.NewFile(uintptr(fd), base)
-		n, err := io.CopyBuffer(f, r, x.buf)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		x.size += n
+		x.pool.submit(name, h, base, hdr, data)
+		return nil
 	case tar.TypeSymlink:
 		if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
 			return err
@@ -307,7 +324,7 @@ func (x *extractor) meta(root *os.Root, name string, hdr *tar.Header) error {
 
 func setXattrs(pfd int, base string, hdr *tar.Header) error {
 	for k, v := range hdr.PAXRecords {
-		attr, ok := strings.CutPrefix(k, "SCHILY.xattr.")
+		attr, ok := xattrKey(k)
 		if !ok {
 			continue
 		}
@@ -317,6 +334,11 @@ func setXattrs(pfd int, base string, hdr *tar.Header) error {
 		}
 	}
 	return nil
+}
+
+// xattrKey names the extended attribute a PAX record carries, if any.
+func xattrKey(record string) (string, bool) {
+	return strings.CutPrefix(record, "SCHILY.xattr.")
 }
 
 // procPath names dir-fd/base without resolving anything but base, for the

@@ -1,19 +1,23 @@
 package layer
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc64"
 	"io"
 	"os"
 	"path"
 	"strings"
-	"sync/atomic"
 
 	"github.com/vbatts/tar-split/tar/asm"
 	"github.com/vbatts/tar-split/tar/storage"
 	"golang.org/x/sys/unix"
+
+	"github.com/wharf/wharf/internal/errdefs"
 )
 
 // A layer's tar-split metadata holds every byte of the tar it was applied
@@ -23,58 +27,109 @@ import (
 // same.
 const splitFile = "tar-split.json.gz"
 
-// splitRecorder writes the metadata while a layer is unpacked. A tar that
-// the files cannot give back (a path written twice, content dropped with a
-// whiteout or a sparse file) makes it unusable: the layer then has no
-// metadata and DiffTar falls back to its canonical walk.
+// splitRecorder writes the metadata while a layer is unpacked. It sits
+// under the tar reader and sees every byte: what the reader consumes in
+// Next (headers, padding) becomes segments, a file's contents only its
+// checksum, in tar-split's own format (one parse, no second tar reader).
+// A tar that the files cannot give back (a path written twice, content
+// dropped with a whiteout or a sparse file) makes it unusable: the layer
+// then has no metadata and DiffTar falls back to its canonical walk.
 type splitRecorder struct {
+	r        io.Reader
 	f        *os.File
 	zw       *gzip.Writer
 	p        storage.Packer
-	unusable atomic.Bool // set by the unpacker or the recording goroutine
+	seg      []byte
+	cur      *tar.Header // the entry whose contents are being read
+	crc      hash.Hash64
+	err      error
+	unusable bool
 }
 
-func newSplitRecorder(file string) (*splitRecorder, error) {
+const maxSegment = 1 << 20 // bytes of headers and padding held at a time
+
+func newSplitRecorder(file string, r io.Reader) (*splitRecorder, error) {
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-	return &splitRecorder{f: f, zw: zw, p: storage.NewJSONPacker(zw)}, nil
+	return &splitRecorder{r: r, f: f, zw: zw, p: storage.NewJSONPacker(zw), crc: crc64.New(storage.CRCTable)}, nil
 }
 
-// AddEntry is called by tar-split's disassembly goroutine only.
-func (r *splitRecorder) AddEntry(e storage.Entry) (int, error) {
-	if r.unusable.Load() {
-		return 0, nil
-	}
-	n, err := r.p.AddEntry(e)
-	if errors.Is(err, storage.ErrDuplicatePath) {
-		r.unusable.Store(true)
-		return 0, nil
+func (s *splitRecorder) Read(b []byte) (int, error) {
+	n, err := s.r.Read(b)
+	if s.cur != nil {
+		s.crc.Write(b[:n])
+	} else {
+		s.seg = append(s.seg, b[:n]...)
+		if len(s.seg) >= maxSegment {
+			s.flush()
+		}
 	}
 	return n, err
 }
 
-// record tees src through tar-split's disassembler. The returned wait must
-// be called once the reader is no longer used: it stops the goroutine (if
-// the stream was not read to its end) and reports its error.
-func (r *splitRecorder) record(src io.Reader) (io.Reader, func() error) {
-	rc, done, _ := asm.NewInputTarStreamWithDone(src, r, nil)
-	return rc, func() error {
-		rc.Close()
-		return <-done
+func (s *splitRecorder) add(e storage.Entry) {
+	if s.unusable || s.err != nil {
+		return
+	}
+	if _, err := s.p.AddEntry(e); errors.Is(err, storage.ErrDuplicatePath) {
+		s.unusable = true
+	} else if err != nil {
+		s.err = err
 	}
 }
 
-// finish flushes the metadata, or removes it when it is unusable.
-func (r *splitRecorder) finish() error {
-	err := r.zw.Close()
-	if cerr := r.f.Close(); err == nil {
+func (s *splitRecorder) flush() {
+	if len(s.seg) > 0 {
+		s.add(storage.Entry{Type: storage.SegmentType, Payload: s.seg})
+		s.seg = s.seg[:0]
+	}
+}
+
+// next reads the rest of the current entry's contents and the next header.
+func (s *splitRecorder) next(tr *tar.Reader) (*tar.Header, error) {
+	if s.cur != nil {
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			return nil, err
+		}
+		e := storage.Entry{Type: storage.FileType, Size: s.cur.Size}
+		if s.cur.Size > 0 {
+			e.Payload = s.crc.Sum(nil)
+		}
+		e.SetName(s.cur.Name)
+		s.add(e)
+		s.cur = nil
+	}
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, err
+	}
+	s.flush()
+	s.cur = hdr
+	s.crc.Reset()
+	return hdr, nil
+}
+
+// finish reads what follows the end of the archive and flushes the
+// metadata, or removes it when it is unusable.
+func (s *splitRecorder) finish() error {
+	s.cur = nil
+	if _, err := io.Copy(io.Discard, s); err != nil {
+		s.abort()
+		return errdefs.Invalid("reading layer: %v", err)
+	}
+	s.flush()
+	err := s.err
+	if cerr := s.zw.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil || r.unusable.Load() {
-		if rerr := os.Remove(r.f.Name()); rerr != nil {
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || s.unusable {
+		if rerr := os.Remove(s.f.Name()); rerr != nil {
 			return rerr
 		}
 	}
@@ -82,10 +137,10 @@ func (r *splitRecorder) finish() error {
 }
 
 // abort drops a partial recording.
-func (r *splitRecorder) abort() {
-	r.zw.Close()
-	r.f.Close()
-	os.Remove(r.f.Name())
+func (s *splitRecorder) abort() {
+	s.zw.Close()
+	s.f.Close()
+	os.Remove(s.f.Name())
 }
 
 // reassemble streams the layer's original tar from its metadata and files.

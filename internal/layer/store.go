@@ -46,6 +46,7 @@ func NewStore(root string) (*Store, error) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
+		spreadInodes(d)
 	}
 	ents, err := os.ReadDir(s.layersDir())
 	if err != nil {
