@@ -3,6 +3,7 @@ package layer
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -96,10 +97,14 @@ func (t *tarWriter) merged(layers []string, rel string) error {
 			continue
 		}
 		// The dir's contents come from it and the dirs of the same name below,
-		// down to the first layer where the name is something else or gone.
+		// down to the first layer where the name is something else (a file
+		// or a whiteout). A layer without the name leaves it alone: skip it.
 		sub := []string{layers[i]}
 		for _, l := range layers[i+1:] {
 			fi, err := os.Lstat(filepath.Join(l, name))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
 			if err != nil || !fi.IsDir() {
 				break
 			}

@@ -174,6 +174,8 @@ func TestCommitUpperThroughOverlay(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(root, "a/z"), []byte("z"), 0o644))
 	must(t, os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root\nme\n"), 0o644))
 	must(t, os.MkdirAll(filepath.Join(root, "new/sub"), 0o755))
+	// keep/ is in the upper and the base but not in the init layer between them.
+	must(t, os.WriteFile(filepath.Join(root, "keep/k2"), []byte("k2"), 0o644))
 	must(t, unix.Unmount(root, 0))
 
 	changes, err := s.RWChanges("c1")
@@ -182,7 +184,7 @@ func TestCommitUpperThroughOverlay(t *testing.T) {
 	for _, c := range changes {
 		got = append(got, fmt.Sprintf("%c %s", "CAD"[c.Kind], c.Path))
 	}
-	want := []string{"C /a", "A /a/z", "D /a/x", "D /a/y", "D /del", "C /etc", "C /etc/passwd", "A /new", "A /new/sub"}
+	want := []string{"C /a", "A /a/z", "D /a/x", "D /a/y", "D /del", "C /etc", "C /etc/passwd", "C /keep", "A /keep/k2", "A /new", "A /new/sub"}
 	sort.Strings(want)
 	sort.Strings(got)
 	if !reflect.DeepEqual(got, want) {
@@ -223,7 +225,9 @@ func TestCommitUpperThroughOverlay(t *testing.T) {
 	// export: the flattened view, no whiteouts or markers.
 	exp := readAll(t, func() (io.ReadCloser, error) { return s.ExportRW("c1") })
 	got = tarNames(t, exp)
-	want = []string{"a/", "a/z", "etc/", "etc/passwd", "keep/", "keep/k", "new/", "new/sub/"}
+	// The init layer's mount targets are part of the container's view, as in Docker's export.
+	want = []string{".dockerenv", "a/", "a/z", "dev/", "dev/console", "dev/pts/", "dev/shm/", "etc/", "etc/hostname", "etc/hosts",
+		"etc/mtab", "etc/passwd", "etc/resolv.conf", "keep/", "keep/k", "keep/k2", "new/", "new/sub/", "proc/", "sys/"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("export: %v", got)
 	}
