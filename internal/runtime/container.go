@@ -75,7 +75,13 @@ func (c *Container) start(lp *libcontainer.Process, stdio Stdio) (*Process, erro
 }
 
 // Signal signals the init, or every process of the container when all.
+// A SIGKILL also thaws a paused container: with the v1 freezer a frozen
+// process is not killed until thawed. Other signals stay pending until
+// Resume.
 func (c *Container) Signal(sig syscall.Signal, all bool) error {
+	if sig == unix.SIGKILL && c.Paused() {
+		defer c.lc.Resume()
+	}
 	if !all {
 		if err := c.lc.Signal(sig); err != nil {
 			if errors.Is(err, libcontainer.ErrNotRunning) {

@@ -205,6 +205,17 @@ func (c *Client) Pids(ctx context.Context, id string) ([]int, error) {
 	return rep.Pids, err
 }
 
+// Pause freezes every process of a running container. Conflict if it is
+// not running or already paused.
+func (c *Client) Pause(ctx context.Context, id string) error {
+	return c.call(ctx, &request{Op: opPause, ID: id}, &reply{})
+}
+
+// Resume thaws a paused container. Conflict if it is not paused.
+func (c *Client) Resume(ctx context.Context, id string) error {
+	return c.call(ctx, &request{Op: opResume, ID: id}, &reply{})
+}
+
 // Delete forgets an exited (or created) container: destroys its runtime
 // state and cgroup, unmounts its rootfs. Conflict if it is running.
 func (c *Client) Delete(ctx context.Context, id string) error {

@@ -141,6 +141,9 @@ func (c *ctr) start() (State, error) {
 func (c *ctr) exec(s *server, req *ExecRequest) (*execProc, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.state.Status == StatusPaused {
+		return nil, errdefs.Conflict("container %s is paused", c.id)
+	}
 	if c.state.Status != StatusRunning {
 		return nil, errdefs.Conflict("container %s is not running", c.id)
 	}

@@ -26,6 +26,8 @@ const (
 	opExecState = "exec_state"
 	opPids      = "pids"
 	opDelete    = "delete"
+	opPause     = "pause"
+	opResume    = "resume"
 )
 
 type request struct {

@@ -150,10 +150,11 @@ func (s *server) call(c *ctr, req *request, rep *reply) error {
 		rep.State = &st
 		return err
 	case opKill:
-		if c.snapshot().Status == StatusExited {
-			return errdefs.Conflict("container %s is not running", c.id)
-		}
-		return c.rc.Signal(syscall.Signal(req.Signal), req.All)
+		return c.kill(syscall.Signal(req.Signal), req.All)
+	case opPause:
+		return c.pause()
+	case opResume:
+		return c.resume()
 	case opState:
 		st := c.snapshot()
 		rep.State = &st
@@ -220,7 +221,7 @@ func (c *ctr) proc(execID string) (*runtime.Process, error) {
 
 func (s *server) delete(c *ctr) error {
 	switch c.snapshot().Status {
-	case StatusRunning:
+	case StatusRunning, StatusPaused:
 		return errdefs.Conflict("container %s is running: stop it before removing it", c.id)
 	case StatusCreated: // its init waits on the exec fifo: kill it
 		_ = c.rc.Signal(syscall.SIGKILL, false)

@@ -38,6 +38,7 @@ const (
 	StatusCreated Status = "created" // init created, user process not started
 	StatusRunning Status = "running"
 	StatusExited  Status = "exited"
+	StatusPaused  Status = "paused" // running, frozen by Pause until Resume
 )
 
 // State is what the supervisor knows about one container.
