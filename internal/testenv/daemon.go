@@ -39,6 +39,7 @@ type Daemon struct {
 	CgroupParent string // "/wharf-test-<random>"
 	LogPath      string
 	args         []string // extra daemon flags
+	tmpfsSize    string   // WithTmpfsDataRoot
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
@@ -77,6 +78,9 @@ func StartDaemon(t testing.TB, opts ...Option) *Daemon {
 		o(d)
 	}
 	t.Cleanup(d.cleanup)
+	if d.tmpfsSize != "" {
+		d.mountTmpfsDataRoot(t)
+	}
 	d.start(t)
 	return d
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
+	"testing"
 )
 
 // WithInsecureRegistry passes --insecure-registry (host:port or CIDR).
@@ -35,6 +37,21 @@ func WithDaemonConfig(cfg map[string]any) Option {
 			panic(fmt.Sprintf("testenv: WithDaemonConfig: %v", err))
 		}
 		d.args = append(d.args, "--config-file", p)
+	}
+}
+
+// WithTmpfsDataRoot puts the data root on a tmpfs of the given size ("40m"),
+// for full-disk tests; the daemon's cleanup unmounts it (Sweep unmounts all
+// under the test dir before removing it).
+func WithTmpfsDataRoot(size string) Option { return func(d *Daemon) { d.tmpfsSize = size } }
+
+func (d *Daemon) mountTmpfsDataRoot(t testing.TB) {
+	t.Helper()
+	if err := os.MkdirAll(d.DataRoot, 0o700); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	if err := syscall.Mount("tmpfs", d.DataRoot, "tmpfs", 0, "size="+d.tmpfsSize+",mode=0700"); err != nil {
+		t.Fatalf("testenv: mount tmpfs on the data root: %v", err)
 	}
 }
 
