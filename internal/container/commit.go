@@ -40,7 +40,8 @@ func (s *Service) rwFiles() (rwFiles, error) {
 
 // ContainerCommit makes a new image from the container's image plus its RW
 // layer. Volumes are not in the RW layer, so their contents are left out,
-// as Docker does. Pausing is not supported yet: the layer is read live.
+// as Docker does. With opts.Pause a running container is frozen while its
+// layer is read, so that the layer is consistent, and always thawed after.
 func (s *Service) ContainerCommit(ctx context.Context, ref string, opts api.CommitOptions) (string, error) {
 	files, err := s.rwFiles()
 	if err != nil {
@@ -54,8 +55,10 @@ func (s *Service) ContainerCommit(ctx context.Context, ref string, opts api.Comm
 	r, err := s.lookupLocked(ref)
 	var id, imageID string
 	var cfg *container.Config
+	var pause bool
 	if err == nil {
 		id, imageID, cfg = r.ID, r.ImageID, r.Config
+		pause = opts.Pause && r.State.Status == stateRunning && !r.State.Paused
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -68,6 +71,13 @@ func (s *Service) ContainerCommit(ctx context.Context, ref string, opts api.Comm
 	cfgJSON, err := json.Marshal(mergeCommitConfig(cfg, opts.Config))
 	if err != nil {
 		return "", err
+	}
+	if pause {
+		resume, err := s.pauseForCommit(ctx, r)
+		if err != nil {
+			return "", err
+		}
+		defer resume()
 	}
 	tar, err := files.RWDiffTar(id)
 	if err != nil {

@@ -39,6 +39,8 @@ type supervisorAPI interface {
 	ExecState(ctx context.Context, id, execID string) (supervisor.ExecState, error)
 	Pids(ctx context.Context, id string) ([]int, error)
 	Delete(ctx context.Context, id string) error
+	Pause(ctx context.Context, id string) error
+	Resume(ctx context.Context, id string) error
 }
 
 type deps struct {

@@ -45,10 +45,13 @@ func (s *Service) ExecCreate(ctx context.Context, ref string, req container.Exec
 		return "", err
 	}
 	s.mu.Lock()
-	running := r.State.Status == stateRunning
+	running, paused := r.State.Status == stateRunning, r.State.Paused
 	s.mu.Unlock()
 	if !running {
 		return "", errdefs.Conflict("container %s is not running", r.ID)
+	}
+	if paused {
+		return "", pausedForExec(r.ID)
 	}
 	dirs, err := s.layers.Dirs(r.ID)
 	if err != nil {
@@ -86,10 +89,13 @@ func (s *Service) ExecStart(ctx context.Context, execID string, detach bool) (*a
 		return nil, err
 	}
 	s.mu.Lock()
-	running := r.State.Status == stateRunning
+	running, paused := r.State.Status == stateRunning, r.State.Paused
 	s.mu.Unlock()
 	if !running {
 		return nil, errdefs.Conflict("container %s is not running", r.ID)
+	}
+	if paused {
+		return nil, pausedForExec(r.ID)
 	}
 	e.mu.Lock()
 	if e.started {

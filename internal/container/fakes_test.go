@@ -88,6 +88,8 @@ type fakeSup struct {
 	done      map[string]chan struct{}
 	final     map[chan struct{}]supervisor.State // exit state per run
 	ignore    map[syscall.Signal]bool
+	pending   map[string][]syscall.Signal // signals held by a paused container
+	pauses    []string                    // "pause id" / "resume id", in order
 	createErr error
 	deletes   int
 	conns     []net.Conn // container sides of attach streams
@@ -143,8 +145,11 @@ func (f *fakeSup) Kill(ctx context.Context, id string, sig syscall.Signal, all b
 	st, ok := f.states[id]
 	ignored := f.ignore[sig]
 	f.mu.Unlock()
-	if !ok || st.Status != supervisor.StatusRunning {
+	if !ok || st.Status != supervisor.StatusRunning && st.Status != supervisor.StatusPaused {
 		return errdefs.Conflict("not running")
+	}
+	if f.killPaused(id, sig) {
+		return nil
 	}
 	if !ignored {
 		go f.exit(id, 128+int(sig))
@@ -216,7 +221,7 @@ func (f *fakeSup) Delete(ctx context.Context, id string) error {
 	if !ok {
 		return errdefs.NotFound("no such container")
 	}
-	if st.Status == supervisor.StatusRunning {
+	if st.Status == supervisor.StatusRunning || st.Status == supervisor.StatusPaused {
 		return errdefs.Conflict("running")
 	}
 	delete(f.states, id)

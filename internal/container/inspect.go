@@ -42,8 +42,9 @@ func (s *Service) inspectLocked(r *record) *container.InspectResponse {
 		Path:    path,
 		Args:    args,
 		State: &container.State{
-			Status:     st.Status,
+			Status:     statusOf(st),
 			Running:    st.Status == stateRunning,
+			Paused:     st.Status == stateRunning && st.Paused,
 			OOMKilled:  st.OOMKilled,
 			Dead:       st.Status == stateDead,
 			Pid:        st.Pid,

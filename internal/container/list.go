@@ -65,7 +65,7 @@ func summaryLocked(r *record, now time.Time) container.Summary {
 		Created: r.Created.Unix(),
 		Ports:   []container.PortSummary{},
 		Labels:  r.Config.Labels,
-		State:   r.State.Status,
+		State:   statusOf(r.State),
 		Status:  humanStatus(r.State, now),
 		Mounts:  []container.MountPoint{},
 	}
@@ -80,7 +80,11 @@ func summaryLocked(r *record, now time.Time) container.Summary {
 func humanStatus(st State, now time.Time) string {
 	switch st.Status {
 	case stateRunning:
-		return "Up " + units.HumanDuration(now.Sub(st.StartedAt))
+		up := "Up " + units.HumanDuration(now.Sub(st.StartedAt))
+		if st.Paused {
+			return up + " (Paused)"
+		}
+		return up
 	case stateExited:
 		if st.FinishedAt.IsZero() {
 			return ""
@@ -92,6 +96,14 @@ func humanStatus(st State, now time.Time) string {
 		return "Created"
 	}
 	return string(st.Status)
+}
+
+// statusOf is Docker's state string: "paused" for a paused running container.
+func statusOf(st State) container.ContainerState {
+	if st.Status == stateRunning && st.Paused {
+		return container.StatePaused
+	}
+	return st.Status
 }
 
 // filters are the compiled "filters" of a list request.
@@ -164,7 +176,7 @@ func (f *filters) match(r *record) bool {
 			return false
 		}
 	}
-	if len(f.status) > 0 && !f.status[string(r.State.Status)] {
+	if len(f.status) > 0 && !f.status[string(statusOf(r.State))] {
 		return false
 	}
 	if len(f.exited) > 0 && (r.State.Status != stateExited || !f.exited[r.State.ExitCode]) {

@@ -51,6 +51,7 @@ func (s *Service) finishExit(r *record, exited chan struct{}, st supervisor.Stat
 		return
 	}
 	r.State.Status = stateExited
+	r.State.Paused = false
 	r.State.Pid = 0
 	r.State.ExitCode = st.ExitCode
 	r.State.OOMKilled = st.OOMKilled

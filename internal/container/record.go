@@ -31,6 +31,7 @@ type State struct {
 	FinishedAt time.Time
 	Error      string
 	OOMKilled  bool
+	Paused     bool // frozen; Status stays running, as in Docker
 }
 
 // record is one container. Exported fields are persisted in

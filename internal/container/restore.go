@@ -31,9 +31,10 @@ func (s *Service) restore(ctx context.Context) error {
 		exited := r.exited
 		s.mu.Unlock()
 		switch {
-		case wasRunning && known && st.Status == supervisor.StatusRunning:
+		case wasRunning && known && (st.Status == supervisor.StatusRunning || st.Status == supervisor.StatusPaused):
 			s.mu.Lock()
 			r.State.Pid = st.Pid
+			r.State.Paused = st.Status == supervisor.StatusPaused
 			s.mu.Unlock()
 			go s.watch(r, exited)
 		case wasRunning && known && st.Status == supervisor.StatusExited:
@@ -56,7 +57,7 @@ func (s *Service) restore(ctx context.Context) error {
 	// Runtime state no record references (a create that died before its
 	// record): drop what is not running.
 	for id, st := range held {
-		if st.Status != supervisor.StatusRunning {
+		if st.Status != supervisor.StatusRunning && st.Status != supervisor.StatusPaused {
 			s.sup.Delete(ctx, id)
 			continue
 		}

@@ -89,9 +89,12 @@ func (s *Service) Counts() (total, running, paused, stopped int) {
 	defer s.mu.Unlock()
 	for _, r := range s.byID {
 		total++
-		if r.State.Status == stateRunning {
+		switch {
+		case r.State.Status == stateRunning && r.State.Paused:
+			paused++
+		case r.State.Status == stateRunning:
 			running++
 		}
 	}
-	return total, running, 0, total - running
+	return total, running, paused, total - running - paused
 }

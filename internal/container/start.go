@@ -35,6 +35,10 @@ func (s *Service) startLocked(ctx context.Context, r *record) error {
 		s.mu.Unlock()
 		return errdefs.NotFound("No such container: %s", r.ID)
 	}
+	if r.State.Status == stateRunning && r.State.Paused {
+		s.mu.Unlock()
+		return errdefs.Conflict("cannot start a paused container, try unpause instead")
+	}
 	if r.State.Status == stateRunning {
 		s.mu.Unlock()
 		return errdefs.NotModified("Container %s is already running", r.ID)

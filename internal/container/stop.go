@@ -52,6 +52,7 @@ func (s *Service) stopLocked(ctx context.Context, r *record, signal string, time
 	if err := s.sup.Kill(kctx, r.ID, sig, false); err != nil && !isGone(err) {
 		return err
 	}
+	s.afterSignal(kctx, r, sig)
 	if t >= 0 {
 		if waitClosed(ctx, exited, time.Duration(t)*time.Second) {
 			return nil
@@ -118,6 +119,7 @@ func (s *Service) ContainerKill(ctx context.Context, ref string, signal string) 
 		}
 		return err
 	}
+	s.afterSignal(ctx, r, sig)
 	if sig == syscall.SIGKILL {
 		// Like Docker, return once a SIGKILLed container is gone, so that
 		// `kill; rm` works.
@@ -152,12 +154,15 @@ func (s *Service) ContainerRemove(ctx context.Context, ref string, force, volume
 	r.op.Lock()
 	defer r.op.Unlock()
 	s.mu.Lock()
-	gone, running, exited := r.gone, r.State.Status == stateRunning, r.exited
+	gone, running, paused, exited := r.gone, r.State.Status == stateRunning, r.State.Paused, r.exited
 	s.mu.Unlock()
 	if gone {
 		return errdefs.NotFound("No such container: %s", ref)
 	}
 	if running {
+		if !force && paused {
+			return errdefs.Conflict("cannot remove container \"/%s\": container is paused and must be unpaused first", r.Name)
+		}
 		if !force {
 			return errdefs.Conflict("cannot remove container \"/%s\": container is running: stop the container before removing or force remove", r.Name)
 		}
