@@ -60,6 +60,7 @@ func New(cfg Config) *Server {
 	s.routeImages()
 	s.routeRegistry()
 	s.routeContainerFiles()
+	s.routePause()
 	return s
 }
 
