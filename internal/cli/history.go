@@ -49,7 +49,7 @@ func (c *CLI) historyCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.human, "human", true, "Print sizes and dates in human readable format")
+	f.BoolVarP(&o.human, "human", "H", true, "Print sizes and dates in human readable format")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "Only show image IDs")
 	f.BoolVar(&o.noTrunc, "no-trunc", false, "Don't truncate output")
 	f.StringVar(&o.format, "format", "", "Format output using a custom template")

@@ -57,7 +57,10 @@ func (c *CLI) rootCommand() *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	root.PersistentFlags().StringVarP(&c.Host, "host", "H", "", "Daemon socket to connect to")
+	// Global options go before the command, as in docker (they are the
+	// root's own flags, found by TraverseChildren): commands may reuse
+	// their letters, like `history -H` (--human).
+	root.Flags().StringVarP(&c.Host, "host", "H", "", "Daemon socket to connect to")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{cmd: cmd, err: err}
 	})
@@ -70,7 +73,7 @@ func (c *CLI) rootCommand() *cobra.Command {
 		c.infoCommand(), c.pullCommand(), c.pushCommand(), c.loginCommand(),
 		c.logoutCommand(), c.searchCommand(), c.saveCommand(), c.loadCommand(),
 		c.historyCommand(), c.commitCommand(), c.diffCommand(), c.exportCommand(),
-		c.imageCommand(),
+		c.imageCommand(), c.pauseCommand(), c.unpauseCommand(),
 	)
 	for _, cmd := range root.Commands() {
 		cmd.DisableFlagsInUseLine = true
