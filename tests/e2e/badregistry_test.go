@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -52,7 +53,12 @@ func startLyingProxy(t *testing.T, r *testenv.Registry) *lyingProxy {
 		case lie:
 			// The registry's headers, another manifest's body.
 			w.Header().Set("Content-Type", "application/vnd.docker.distribution.manifest.v2+json")
-			w.Header().Set("Docker-Content-Digest", q.URL.Path[strings.LastIndex(q.URL.Path, "/")+1:])
+			// By digest: claim the digest asked for; by tag: the body's own.
+			dgst := q.URL.Path[strings.LastIndex(q.URL.Path, "/")+1:]
+			if !strings.HasPrefix(dgst, "sha256:") {
+				dgst = "sha256:" + sha256Hex(body)
+			}
+			w.Header().Set("Docker-Content-Digest", dgst)
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 			if q.Method == http.MethodGet {
 				w.Write(body)
@@ -183,6 +189,35 @@ func TestPullTruncatedLayer(t *testing.T) {
 		}
 	}
 	w.must(t, "pull", r.Ref("busybox"))
+}
+
+// TestPullLayerSizeMismatch: a manifest whose layer descriptor gives a size
+// the blob does not have is rejected, and nothing is registered.
+func TestPullLayerSizeMismatch(t *testing.T) {
+	if onReference() {
+		t.Skip("dockerd 20.10 does not check layer sizes (it pulls this image); the issue asks for a rejection")
+	}
+	r := registryWithBusybox(t, "busybox")
+	var m map[string]any
+	if err := json.Unmarshal(fetchManifest(t, r, "busybox", "latest"), &m); err != nil {
+		t.Fatal(err)
+	}
+	layer := m["layers"].([]any)[0].(map[string]any)
+	layer["size"] = layer["size"].(float64) + 1000
+	bad, _ := json.Marshal(m)
+	p := startLyingProxy(t, r)
+	p.manifests["/v2/busybox/manifests/latest"] = bad
+	d := testenv.StartDaemon(t)
+	w := clients(d)[0]
+	listBefore := imageList(t, w)
+	_, errOut, code := w.run(t, "pull", p.ref("busybox"))
+	t.Logf("layer size mismatch: exit %d, %s", code, strings.TrimSpace(errOut))
+	if code == 0 {
+		t.Errorf("pull of a manifest whose layer size is wrong succeeded")
+	}
+	if got := imageList(t, w); !slices.Equal(got, listBefore) {
+		t.Errorf("images after the rejected pull:\n%s", strings.Join(got, "\n"))
+	}
 }
 
 // fetchManifest returns the raw Docker schema 2 manifest of repo:tag.
