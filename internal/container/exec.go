@@ -51,7 +51,7 @@ func (s *Service) ExecCreate(ctx context.Context, ref string, req container.Exec
 		return "", errdefs.Conflict("container %s is not running", r.ID)
 	}
 	if paused {
-		return "", pausedForExec(r.ID)
+		return "", pausedForExec(ref) // named as given, like dockerd
 	}
 	dirs, err := s.layers.Dirs(r.ID)
 	if err != nil {

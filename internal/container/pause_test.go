@@ -59,7 +59,7 @@ func TestPauseUnpause(t *testing.T) {
 		t.Errorf("counts %d %d %d %d", total, running, paused, stopped)
 	}
 	_, err := f.s.ExecCreate(ctx, "paws", container.ExecCreateRequest{Cmd: []string{"true"}})
-	wantErr(t, "exec", err, errdefs.ErrConflict, "Container "+id+" is paused, unpause the container before exec")
+	wantErr(t, "exec", err, errdefs.ErrConflict, "Container paws is paused, unpause the container before exec")
 	wantErr(t, "start", f.s.ContainerStart(ctx, "paws"), errdefs.ErrConflict, "cannot start a paused container, try unpause instead")
 	wantErr(t, "rm", f.s.ContainerRemove(ctx, "paws", false, false), errdefs.ErrConflict,
 		`cannot remove container "/paws": container is paused and must be unpaused first`)
