@@ -133,6 +133,21 @@ func TestPauseKillRemove(t *testing.T) {
 		t.Errorf("after a refused rm: %q", got)
 	}
 	c.must(t, "rm", "-f", "pr")
+
+	// dockerd's rule for other signals: the stop signal (any signal when
+	// none is configured) thaws the container; another one waits for unpause.
+	c.must(t, "run", "-d", "--name", "pu", "busybox", "sh", "-c", "trap '' USR1; "+counterLoop)
+	c.must(t, "run", "-d", "--name", "ps2", "--stop-signal", "USR2", "busybox", "sh", "-c", "trap '' USR1; "+counterLoop)
+	for name, want := range map[string]string{"pu": "running", "ps2": "paused"} {
+		countAbove(t, c, name, 0)
+		c.must(t, "pause", name)
+		c.must(t, "kill", "-s", "USR1", name)
+		time.Sleep(300 * time.Millisecond) // a thaw would have happened by now
+		eventually(t, 5*time.Second, name+" "+want+" after kill -s USR1", func() bool {
+			return c.must(t, "inspect", "-f", "{{.State.Status}}", name) == want
+		})
+		c.must(t, "rm", "-f", name)
+	}
 	_ = d
 }
 
