@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,5 +253,29 @@ func TestInteractiveTTYNeedsTerminal(t *testing.T) {
 		if code != 1 || !strings.Contains(stderr, "the input device is not a TTY") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
+	}
+}
+
+// A daemon that goes away mid-request is not reported as "not running":
+// the client's own words are kept, as the docker CLI does.
+func TestConnectionLostMidRequest(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "d.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close() // accept, then hang up without answering
+		}
+	}()
+	code, _, stderr := runCLI(t, "", "-H", "unix://"+sock, "ps")
+	if code != 1 || strings.Contains(stderr, "Cannot connect") || stderr == "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -49,11 +50,11 @@ func (c *CLI) report(cmd *cobra.Command, err error) int {
 			ue.err, ue.cmd.UseLine(), ue.cmd.CommandPath())
 		return 125
 	case client.IsErrConnectionFailed(err):
-		fmt.Fprintln(c.Err, connectError(c.host()))
+		fmt.Fprintln(c.Err, c.connectMessage(err))
 		return 1
 	case errors.As(err, &re):
 		if client.IsErrConnectionFailed(re.err) {
-			fmt.Fprintln(c.Err, connectError(c.host()))
+			fmt.Fprintln(c.Err, c.connectMessage(re.err))
 			return 1
 		}
 		fmt.Fprintf(c.Err, "wharf: %s\n\nRun '%s --help' for more information\n", re.err, cmd.CommandPath())
@@ -64,6 +65,17 @@ func (c *CLI) report(cmd *cobra.Command, err error) int {
 	}
 	fmt.Fprintln(c.Err, err)
 	return 1
+}
+
+// connectMessage says the daemon is not there only when the socket could
+// not be reached; a connection lost mid-request (the daemon died) keeps the
+// client's own words, as the docker CLI does.
+func (c *CLI) connectMessage(err error) string {
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EACCES) ||
+		!strings.Contains(err.Error(), "error during connect") {
+		return connectError(c.host())
+	}
+	return err.Error()
 }
 
 func connectError(host string) string {
