@@ -256,6 +256,12 @@ func decompress(r io.Reader) (io.Reader, func(), error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	head, _ := br.Peek(4)
 	switch {
+	case bytes.HasPrefix(head, gzipMagic) && igzipPath() != "" && !noIgzip:
+		x, err := startIgzip(igzipPath(), br)
+		if err != nil {
+			return nil, nil, err
+		}
+		return x, x.close, nil
 	case bytes.HasPrefix(head, gzipMagic):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
