@@ -160,6 +160,7 @@ func writeFile(pfd int, base string, hdr *tar.Header, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
+	startWriteback(fd, len(data))
 	return fileMeta(fd, hdr)
 }
 
@@ -204,6 +205,7 @@ func writeInline(pfd int, base string, hdr *tar.Header, r io.Reader, buf []byte)
 	if _, err := io.CopyBuffer(f, r, buf); err != nil {
 		return err
 	}
+	startWriteback(fd, int(hdr.Size))
 	return fileMeta(fd, hdr)
 }
 

@@ -16,3 +16,16 @@ func syncDir(dir string) error {
 	defer f.Close()
 	return unix.Syncfs(int(f.Fd()))
 }
+
+// startWriteback has the kernel start writing a file's contents now,
+// without waiting: the layer's syncDir before it is published then has
+// little left to flush (it took 0.1-0.3 s for the 200 MB Debian layer,
+// all at the end). Small files are left to syncDir: one call each would
+// cost more than it saves.
+func startWriteback(fd, size int) {
+	if size >= minWriteback {
+		unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+	}
+}
+
+const minWriteback = 64 << 10
