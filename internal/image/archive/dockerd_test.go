@@ -1,9 +1,13 @@
 package archive
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,20 +109,64 @@ func TestDockerdInterop(t *testing.T) {
 		t.Fatalf("dockerd sees base:1 as %s, want %s", id, base.ID)
 	}
 
+	// An image Docker made itself: its config has container, container_config,
+	// docker_version, a healthcheck and ports, all hashed into its v1 IDs.
+	d.must("create", "--name", "c1", "-e", "X=1", "--health-cmd", "true", "-u", "nobody", "bb:2", "sh", "-c", "echo <&>")
+	d.must("commit", "-c", "EXPOSE 80", "-c", "LABEL a=b", "-m", "made", "c1", "made:1")
 	theirs := filepath.Join(t.TempDir(), "theirs.tar")
-	d.must("save", "-o", theirs, "busybox:latest", "base:1")
+	d.must("save", "-o", theirs, "busybox:latest", "base:1", "made:1")
 	s2 := newStore(t)
 	lines, err := loadFile(t, s2, theirs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lines) != 2 {
+	if len(lines) != 3 {
 		t.Fatalf("report %q", lines)
 	}
+	sameLegacyLayout(t, saveFile(t, s2, "busybox:latest", "base:1", "made:1"), theirs)
 	if got := checkBusybox(t, s2, "busybox:latest"); got.ID != bb.ID {
 		t.Fatalf("ID %s from docker save, want %s", got.ID, bb.ID)
 	}
 	if got := mustGet(t, s2, "base:1"); got.ID != base.ID {
 		t.Fatalf("ID %s from docker save, want %s", got.ID, base.ID)
+	}
+}
+
+// sameLegacyLayout: Docker 20.10's save of the same images has the same
+// per-layer directories (v1 IDs), the same json in them, and the same
+// repositories file as ours.
+func sameLegacyLayout(t *testing.T, ours, theirs string) {
+	t.Helper()
+	o, th := entries(t, ours), entries(t, theirs)
+	var items []manifestItem
+	if err := json.Unmarshal(th["manifest.json"], &items); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range items {
+		for _, l := range it.Layers {
+			dir := path.Dir(l)
+			for _, f := range []string{"/VERSION", "/json"} {
+				if !bytes.Equal(o[dir+f], th[dir+f]) {
+					t.Errorf("%s: ours %q, Docker 20.10's %q", dir+f, o[dir+f], th[dir+f])
+				}
+			}
+			if _, ok := o[dir+"/layer.tar"]; !ok {
+				t.Errorf("%s/layer.tar missing from ours", dir)
+			}
+			n++
+		}
+		if _, ok := o[it.Config]; !ok {
+			t.Errorf("config %s missing from ours", it.Config)
+		}
+	}
+	if n == 0 {
+		t.Fatalf("Docker 20.10's manifest.json names no layers: %s", th["manifest.json"])
+	}
+	var or, tr map[string]map[string]string
+	json.Unmarshal(o["repositories"], &or)
+	json.Unmarshal(th["repositories"], &tr)
+	if !reflect.DeepEqual(or, tr) {
+		t.Errorf("repositories: ours %s, Docker 20.10's %s", o["repositories"], th["repositories"])
 	}
 }

@@ -26,14 +26,16 @@ type saveImage struct {
 
 // saver writes one archive in Docker 25's layout: an OCI layout (oci-layout,
 // index.json, blobs/sha256/) whose blobs manifest.json also names, so that
-// every `docker load` and OCI tools read it. Layers are uncompressed, so a
-// layer's blob digest is its diff ID.
+// every `docker load` and OCI tools read it; and the layout of Docker
+// before 25 beside it (legacy.go), its files hardlinks to the blobs.
+// Layers are uncompressed, so a layer's blob digest is its diff ID.
 type saver struct {
 	ctx     context.Context
 	s       *image.Store
 	tw      *tar.Writer
 	written map[digest.Digest]bool               // blobs in the archive
 	layers  map[digest.Digest]imgspec.Descriptor // chain ID -> its layer blob
+	legacy  map[string]bool                      // v1 layer directories and <hex>.json configs written
 }
 
 func save(ctx context.Context, s *image.Store, refs []string, w io.Writer) error {
@@ -42,7 +44,7 @@ func save(ctx context.Context, s *image.Store, refs []string, w io.Writer) error
 		return err
 	}
 	sv := &saver{ctx: ctx, s: s, tw: tar.NewWriter(w), written: map[digest.Digest]bool{},
-		layers: map[digest.Digest]imgspec.Descriptor{}}
+		layers: map[digest.Digest]imgspec.Descriptor{}, legacy: map[string]bool{}}
 	for _, d := range []string{"blobs/", "blobs/sha256/"} {
 		if err := sv.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755, ModTime: time.Unix(0, 0)}); err != nil {
 			return err
@@ -54,7 +56,7 @@ func save(ctx context.Context, s *image.Store, refs []string, w io.Writer) error
 		repos = map[string]map[string]string{}
 	)
 	for _, si := range imgs {
-		item, desc, err := sv.image(si.img)
+		item, desc, top, err := sv.image(si.img)
 		if err != nil {
 			return err
 		}
@@ -66,12 +68,12 @@ func save(ctx context.Context, s *image.Store, refs []string, w io.Writer) error
 			d.Annotations = map[string]string{annotationImageName: t.String(), imgspec.AnnotationRefName: t.Tag()}
 			index = append(index, d)
 			item.RepoTags = append(item.RepoTags, reference.FamiliarString(t))
-			if n := len(item.Layers); n > 0 {
+			if top != "" {
 				name := reference.FamiliarName(t)
 				if repos[name] == nil {
 					repos[name] = map[string]string{}
 				}
-				repos[name][t.Tag()] = path.Base(item.Layers[n-1])
+				repos[name][t.Tag()] = top // the top layer's directory, as before Docker 25
 			}
 		}
 		items = append(items, item)
@@ -98,42 +100,64 @@ func save(ctx context.Context, s *image.Store, refs []string, w io.Writer) error
 	return sv.tw.Close()
 }
 
-// image writes an image's layers, config and OCI manifest.
-func (sv *saver) image(img *image.Image) (manifestItem, imgspec.Descriptor, error) {
+// image writes an image's layers, config and OCI manifest, and returns
+// the v1 ID of its top layer ("" for an image without layers).
+func (sv *saver) image(img *image.Image) (manifestItem, imgspec.Descriptor, string, error) {
 	cfg, err := rawConfig(sv.s, img)
 	if err != nil {
-		return manifestItem{}, imgspec.Descriptor{}, err
+		return manifestItem{}, imgspec.Descriptor{}, "", err
 	}
 	mtime := img.Created
 	m := imgspec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: imgspec.MediaTypeImageManifest,
 		Config: imgspec.Descriptor{MediaType: imgspec.MediaTypeImageConfig, Digest: img.ID, Size: int64(len(cfg))}}
 	item := manifestItem{Config: blobPath(img.ID)}
 	var chain digest.Digest
+	var chains []digest.Digest
 	for i, diffID := range img.Config.RootFS.DiffIDs {
 		chain = layer.ChainID(chain, diffID)
+		chains = append(chains, chain)
 		d, err := sv.layer(img, i, chain, diffID, mtime)
 		if err != nil {
-			return manifestItem{}, imgspec.Descriptor{}, err
+			return manifestItem{}, imgspec.Descriptor{}, "", err
 		}
 		m.Layers = append(m.Layers, d)
 		item.Layers = append(item.Layers, blobPath(d.Digest))
 	}
+	ids, jsons, err := v1Layers(cfg, chains)
+	if err != nil {
+		return manifestItem{}, imgspec.Descriptor{}, "", errdefs.Invalid("image %s: config: %v", img.ID, err)
+	}
+	for i, id := range ids {
+		if err := sv.legacyLayer(id, jsons[i], m.Layers[i].Digest, mtime); err != nil {
+			return manifestItem{}, imgspec.Descriptor{}, "", err
+		}
+	}
 	if err := sv.blob(img.ID, cfg, mtime); err != nil {
-		return manifestItem{}, imgspec.Descriptor{}, err
+		return manifestItem{}, imgspec.Descriptor{}, "", err
+	}
+	if name := img.ID.Encoded() + ".json"; !sv.legacy[name] {
+		sv.legacy[name] = true
+		if err := sv.link(name, blobPath(img.ID), mtime); err != nil {
+			return manifestItem{}, imgspec.Descriptor{}, "", err
+		}
 	}
 	mb, err := json.Marshal(m)
 	if err != nil {
-		return manifestItem{}, imgspec.Descriptor{}, err
+		return manifestItem{}, imgspec.Descriptor{}, "", err
 	}
 	md := digest.FromBytes(mb)
 	if err := sv.blob(md, mb, mtime); err != nil {
-		return manifestItem{}, imgspec.Descriptor{}, err
+		return manifestItem{}, imgspec.Descriptor{}, "", err
 	}
 	desc := imgspec.Descriptor{MediaType: imgspec.MediaTypeImageManifest, Digest: md, Size: int64(len(mb))}
 	if img.Config.OS != "" && img.Config.Architecture != "" {
 		desc.Platform = &imgspec.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant}
 	}
-	return item, desc, nil
+	top := ""
+	if len(ids) > 0 {
+		top = ids[len(ids)-1]
+	}
+	return item, desc, top, nil
 }
 
 // rawConfig returns the exact bytes hashed into the image ID.
