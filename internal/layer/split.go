@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"hash/crc64"
 	"io"
 	"os"
 	"path"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
-	"github.com/vbatts/tar-split/tar/asm"
 	"github.com/vbatts/tar-split/tar/storage"
 	"golang.org/x/sys/unix"
 
@@ -30,7 +28,8 @@ const splitFile = "tar-split.json.gz"
 // splitRecorder writes the metadata while a layer is unpacked. It sits
 // under the tar reader and sees every byte: what the reader consumes in
 // Next (headers, padding) becomes segments, a file's contents only its
-// checksum, in tar-split's own format (one parse, no second tar reader).
+// checksum (CRC-32C, see assemble.go), in tar-split's format (one parse,
+// no second tar reader).
 // A tar that the files cannot give back (a path written twice, content
 // dropped with a whiteout or a sparse file) makes it unusable: the layer
 // then has no metadata and DiffTar falls back to its canonical walk.
@@ -41,7 +40,7 @@ type splitRecorder struct {
 	p        storage.Packer
 	seg      []byte
 	cur      *tar.Header // the entry whose contents are being read
-	crc      hash.Hash64
+	crc      hash.Hash
 	err      error
 	unusable bool
 }
@@ -54,7 +53,7 @@ func newSplitRecorder(file string, r io.Reader) (*splitRecorder, error) {
 		return nil, err
 	}
 	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-	return &splitRecorder{r: r, f: f, zw: zw, p: storage.NewJSONPacker(zw), crc: crc64.New(storage.CRCTable)}, nil
+	return &splitRecorder{r: r, f: f, zw: zw, p: storage.NewJSONPacker(zw), crc: newFileSum()}, nil
 }
 
 func (s *splitRecorder) Read(b []byte) (int, error) {
@@ -161,7 +160,7 @@ func reassemble(splitPath, diffDir string) (io.ReadCloser, error) {
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		err := asm.WriteOutputTarStream(diffFiles{root}, storage.NewJSONUnpacker(zr), pw)
+		err := assemble(diffFiles{root}, storage.NewJSONUnpacker(zr), pw)
 		root.Close()
 		f.Close()
 		pw.CloseWithError(err)
