@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -63,6 +64,10 @@ func statusError(e *transport.Error, named reference.Named, authed bool) error {
 		return errdefs.NotFound("pull access denied for %s, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", reference.FamiliarName(named))
 	case unauthorized && authed:
 		return errdefs.Forbidden("unauthorized: incorrect username or password")
+	case unauthorized && e.Request != nil && e.Request.Header.Get("Authorization") == "":
+		// No token was fetched for the request, so the registry wants basic
+		// auth and got none: Docker's words name the request.
+		return errdefs.Forbidden("%s %q: no basic auth credentials", methodWord(e.Request.Method), e.Request.URL.String())
 	case unauthorized:
 		return errdefs.Forbidden("unauthorized: authentication required")
 	case e.StatusCode == http.StatusForbidden || hasCode(e, transport.DeniedErrorCode):
@@ -75,4 +80,12 @@ func statusError(e *transport.Error, named reference.Named, authed bool) error {
 		return errdefs.Unavailable("%s", e.Error())
 	}
 	return errdefs.Invalid("%s", e.Error())
+}
+
+// methodWord writes a method the way Go's url.Error does ("Head", "Get").
+func methodWord(m string) string {
+	if m == "" {
+		return "Get"
+	}
+	return m[:1] + strings.ToLower(m[1:])
 }

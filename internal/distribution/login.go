@@ -54,7 +54,8 @@ func (c *Client) login(ctx context.Context, auth registry.AuthConfig) (string, s
 	if err != nil {
 		return "", "", loginError(err, auth)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, reg.Scheme()+"://"+reg.RegistryStr()+"/v2/", nil)
+	v2 := reg.Scheme() + "://" + reg.RegistryStr() + "/v2/"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v2, nil)
 	if err != nil {
 		return "", "", err
 	}
@@ -63,6 +64,10 @@ func (c *Client) login(ctx context.Context, auth registry.AuthConfig) (string, s
 		return "", "", loginError(err, auth)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized && hasSecret(auth) {
+		// Docker's words for credentials a registry refuses at /v2/.
+		return "", "", errdefs.Forbidden("login attempt to %s failed with status: 401 Unauthorized", v2)
+	}
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
 		return "", "", loginError(err, auth)
 	}
