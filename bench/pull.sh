@@ -165,7 +165,7 @@ printf '\nWharf registry benchmark (%s, %s MB Debian rootfs, %d cores)\n' "$(dat
 printf '%-52s %10s  %s\n' "measure" "seconds" "note"
 inflater="in-process gzip (apt-get install isal for igzip: ~0.4 s faster)"
 command -v igzip >/dev/null && inflater="igzip"
-printf '%-52s %10s  %s\n' "pull + unpack debian:bookworm (wharf)" "$t_pull" "goal <= 1.5 s; runs: $(echo "$t_check" | head -1); inflate: $inflater"
+printf '%-52s %10s  %s\n' "pull + unpack debian:bookworm (wharf)" "$t_pull" "goal <= 1.5 s; the pulled image runs: debian_version $(echo "$t_check" | head -1); inflate: $inflater"
 printf '%-52s %10s  %s\n' "skopeo copy docker:// -> dir: (no unpack)" "$t_skopeo" "wharf/skopeo $(ratio "$t_pull" "$t_skopeo")"
 printf '%-52s %10s  %s\n' "cold push to a fresh registry (wharf)" "$t_push" "goal <= 2 s"
 printf '%-52s %10s  %s\n' "skopeo copy registry -> fresh registry" "$t_skopush" "wharf/skopeo $(ratio "$t_push" "$t_skopush")"
