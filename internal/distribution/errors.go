@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -25,6 +26,10 @@ func registryError(err error, named reference.Named, authed bool) error {
 	var terr *transport.Error
 	if errors.As(err, &terr) {
 		return statusError(terr, named, authed)
+	}
+	// go-containerregistry's check of a manifest fetched by digest.
+	if m := digestMismatch.FindStringSubmatch(err.Error()); m != nil {
+		return errdefs.Invalid("manifest verification failed for digest %s", m[1])
 	}
 	// Network and TLS failures: Go's url.Error text is what Docker prints
 	// (`Get "https://x/v2/": dial tcp: lookup x: no such host`, x509 ...).
@@ -81,6 +86,8 @@ func statusError(e *transport.Error, named reference.Named, authed bool) error {
 	}
 	return errdefs.Invalid("%s", e.Error())
 }
+
+var digestMismatch = regexp.MustCompile(`does not match requested digest: "([^"]+)"`)
 
 // methodWord writes a method the way Go's url.Error does ("Head", "Get").
 func methodWord(m string) string {
