@@ -53,8 +53,8 @@ func (g grant) allows(repo, action string) bool {
 // tokenAsk is one request the token endpoint saw.
 type tokenAsk struct {
 	method, grantType, user string // user "" when anonymous
-	scopes                      []string
-	status                      int
+	scopes                  []string
+	status                  int
 }
 
 func newTokenRegistry(t testing.TB) *tokenRegistry {
