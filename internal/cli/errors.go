@@ -95,6 +95,16 @@ func startExitCode(err error) int {
 	return 125
 }
 
+// eachContainer is forEach with the API client at hand, for the commands
+// that act on a list of containers (stop, kill, rm, pause, ...).
+func (c *CLI) eachContainer(args []string, fn func(api *client.Client, id string) error) error {
+	api, err := c.client()
+	if err != nil {
+		return err
+	}
+	return c.forEach(args, func(id string) error { return fn(api, id) })
+}
+
 // forEach runs fn on every argument, printing each one that succeeded and, at the end,
 // every failure, like docker's stop/rm/kill: one bad name does not stop the others.
 func (c *CLI) forEach(args []string, fn func(string) error) error {

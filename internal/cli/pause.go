@@ -11,11 +11,7 @@ func (c *CLI) pauseCommand() *cobra.Command {
 		Short: "Pause all processes within one or more containers",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			return c.forEach(args, func(id string) error {
+			return c.eachContainer(args, func(api *client.Client, id string) error {
 				_, err := api.ContainerPause(ctx(), id, client.ContainerPauseOptions{})
 				return err
 			})
@@ -29,11 +25,7 @@ func (c *CLI) unpauseCommand() *cobra.Command {
 		Short: "Unpause all processes within one or more containers",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			return c.forEach(args, func(id string) error {
+			return c.eachContainer(args, func(api *client.Client, id string) error {
 				_, err := api.ContainerUnpause(ctx(), id, client.ContainerUnpauseOptions{})
 				return err
 			})

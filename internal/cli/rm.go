@@ -13,11 +13,7 @@ func (c *CLI) rmCommand() *cobra.Command {
 		Short:   "Remove one or more containers",
 		Args:    minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			return c.forEach(args, func(id string) error {
+			return c.eachContainer(args, func(api *client.Client, id string) error {
 				_, err := api.ContainerRemove(ctx(), id, opts)
 				return err
 			})

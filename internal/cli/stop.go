@@ -17,11 +17,7 @@ func (c *CLI) stopCommand() *cobra.Command {
 			if cmd.Flags().Changed("time") || cmd.Flags().Changed("timeout") {
 				opts.Timeout = &timeout
 			}
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			return c.forEach(args, func(id string) error {
+			return c.eachContainer(args, func(api *client.Client, id string) error {
 				_, err := api.ContainerStop(ctx(), id, opts)
 				return err
 			})
@@ -47,11 +43,7 @@ func (c *CLI) restartCommand() *cobra.Command {
 			if cmd.Flags().Changed("time") {
 				opts.Timeout = &timeout
 			}
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			return c.forEach(args, func(id string) error {
+			return c.eachContainer(args, func(api *client.Client, id string) error {
 				_, err := api.ContainerRestart(ctx(), id, opts)
 				return err
 			})
@@ -69,11 +61,7 @@ func (c *CLI) killCommand() *cobra.Command {
 		Short: "Kill one or more running containers",
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.client()
-			if err != nil {
-				return err
-			}
-			return c.forEach(args, func(id string) error {
+			return c.eachContainer(args, func(api *client.Client, id string) error {
 				_, err := api.ContainerKill(ctx(), id, client.ContainerKillOptions{Signal: signal})
 				return err
 			})
