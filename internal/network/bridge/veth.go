@@ -1,0 +1,157 @@
+package bridge
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/wharf/wharf/internal/errdefs"
+)
+
+var errExist = unix.EEXIST
+
+// VethName is the host-side veth name of a container on a bridge: "veth" and
+// 7 hex digits of a hash of both, so reconcile can recompute it.
+func VethName(containerID, bridge string) string {
+	sum := sha256.Sum256([]byte(containerID + "\x00" + bridge))
+	return "veth" + hex.EncodeToString(sum[:])[:7]
+}
+
+// DefaultMAC is Docker's default MAC address for an IPv4 address:
+// 02:42 followed by the address's four bytes.
+func DefaultMAC(ip netip.Addr) net.HardwareAddr {
+	b := ip.As4()
+	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}
+}
+
+// Attach plugs the container containerID, whose network namespace is at
+// netnsPath, into bridge: a veth pair whose host end (VethName) joins the
+// bridge and whose other end is created inside the namespace as ifName with
+// addr, mac (nil: DefaultMAC) and mtu (0: kernel default). A valid gw adds
+// the default route through it. lo is brought up too. A stale host veth of
+// the same name is replaced. On error nothing is left behind.
+func Attach(bridge, containerID, netnsPath, ifName string, addr netip.Prefix, gw netip.Addr,
+	mac net.HardwareAddr, mtu int) (hostVeth string, err error) {
+	br, err := netlink.LinkByName(bridge)
+	if err != nil {
+		return "", fmt.Errorf("attach to bridge %s: %w", bridge, err)
+	}
+	if br.Type() != "bridge" {
+		return "", errdefs.Invalid("attach: %s is a %s, not a bridge", bridge, br.Type())
+	}
+	if mac == nil {
+		mac = DefaultMAC(addr.Addr())
+	}
+	ns, err := netns.GetFromPath(netnsPath)
+	if err != nil {
+		return "", fmt.Errorf("attach: network namespace %s: %w", netnsPath, err)
+	}
+	defer ns.Close()
+
+	name := VethName(containerID, bridge) // the named result is "" by the time a deferred cleanup runs
+	if err := Detach(name); err != nil {
+		return "", err
+	}
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = name
+	if mtu > 0 {
+		attrs.MTU = mtu
+	}
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: ifName, PeerNamespace: netlink.NsFd(ns),
+		PeerHardwareAddr: mac}
+	if mtu > 0 {
+		veth.PeerMTU = uint32(mtu)
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return "", fmt.Errorf("attach: veth %s/%s: %w", name, ifName, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = Detach(name)
+		}
+	}()
+	if err := plugHost(name, containerID, br); err != nil {
+		return "", err
+	}
+	if err := configurePeer(ns, ifName, addr, gw); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// plugHost joins the host end to the bridge, labels it and brings it up.
+func plugHost(hostVeth, containerID string, br netlink.Link) error {
+	link, err := netlink.LinkByName(hostVeth)
+	if err != nil {
+		return fmt.Errorf("attach: %s: %w", hostVeth, err)
+	}
+	if err := netlink.LinkSetMaster(link, br); err != nil {
+		return fmt.Errorf("attach: %s to %s: %w", hostVeth, br.Attrs().Name, err)
+	}
+	if err := netlink.LinkSetAlias(link, AliasPrefix+containerID); err != nil {
+		return fmt.Errorf("attach: alias %s: %w", hostVeth, err)
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("attach: %s up: %w", hostVeth, err)
+	}
+	return nil
+}
+
+// configurePeer sets up the container end from outside, through a netlink
+// handle bound to the container's namespace (no thread switching).
+func configurePeer(ns netns.NsHandle, ifName string, addr netip.Prefix, gw netip.Addr) error {
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("attach: netlink in container namespace: %w", err)
+	}
+	defer h.Close()
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("attach: lo: %w", err)
+	}
+	if err := h.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("attach: lo up: %w", err)
+	}
+	link, err := h.LinkByName(ifName)
+	if err != nil {
+		return fmt.Errorf("attach: %s: %w", ifName, err)
+	}
+	if err := h.AddrAdd(link, &netlink.Addr{IPNet: ipNet(addr)}); err != nil {
+		return fmt.Errorf("attach: address %s on %s: %w", addr, ifName, err)
+	}
+	if err := h.LinkSetUp(link); err != nil {
+		return fmt.Errorf("attach: %s up: %w", ifName, err)
+	}
+	if gw.IsValid() {
+		route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
+		if err := h.RouteReplace(route); err != nil {
+			return fmt.Errorf("attach: default route via %s: %w", gw, err)
+		}
+	}
+	return nil
+}
+
+// Detach deletes a host veth, which takes its peer in the container with
+// it. A missing veth is not an error.
+func Detach(hostVeth string) error {
+	link, err := netlink.LinkByName(hostVeth)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("detach %s: %w", hostVeth, err)
+	}
+	if link.Type() != "veth" {
+		return errdefs.Conflict("detach: %s is a %s, not a veth", hostVeth, link.Type())
+	}
+	if err := netlink.LinkDel(link); err != nil && !isNotFound(err) {
+		return fmt.Errorf("detach %s: %w", hostVeth, err)
+	}
+	return nil
+}
