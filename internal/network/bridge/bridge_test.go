@@ -219,7 +219,9 @@ func checkPeer(t *testing.T, path string, addr netip.Prefix, mac net.HardwareAdd
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(routes, func(r netlink.Route) bool { return (r.Dst == nil || r.Dst.String() == "0.0.0.0/0") && r.Gw.String() == gw.String() }) {
+	if !slices.ContainsFunc(routes, func(r netlink.Route) bool {
+		return (r.Dst == nil || r.Dst.String() == "0.0.0.0/0") && r.Gw.String() == gw.String()
+	}) {
 		t.Fatalf("no default route via %s in %v", gw, routes)
 	}
 	lo, err := h.LinkByName("lo")
