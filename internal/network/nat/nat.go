@@ -197,3 +197,13 @@ func (t *Table) add(chain, owner, key string, exprs ...[]exprAny) {
 	}
 	t.conn.AddRule(&nftables.Rule{Table: t.table, Chain: t.chain(chain), Exprs: all, UserData: tag(owner, key)})
 }
+
+// Forget deletes every rule of the network on bridge: its own (NetOwner)
+// and the isolation rules other networks hold against it, so a removed
+// network leaves nothing behind.
+func (t *Table) Forget(bridge string) error {
+	return t.remove(func(r Rule) bool {
+		return r.Owner == NetOwner(bridge) ||
+			(strings.HasPrefix(r.Key, "isolate ") && strings.HasSuffix(r.Key, ">"+bridge))
+	})
+}

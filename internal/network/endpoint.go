@@ -1,0 +1,250 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+
+	"github.com/moby/moby/api/types/network"
+
+	"github.com/wharf/wharf/internal/errdefs"
+	"github.com/wharf/wharf/internal/network/bridge"
+	"github.com/wharf/wharf/internal/network/nat"
+)
+
+// EndpointOptions are `network connect`'s (and `run --network`'s) options.
+type EndpointOptions struct {
+	IPv4    string   // --ip; "" = the next free address
+	Aliases []string // --alias, --network-alias
+	MAC     string   // --mac-address; "" = Docker's 02:42:<ip>
+	Name    string   // the container's name, resolvable by DNS on user networks
+}
+
+// Endpoint is a container's attachment: Docker's EndpointSettings (for
+// NetworkSettings.Networks in inspect) plus the interfaces used.
+type Endpoint struct {
+	network.EndpointSettings
+	HostVeth string // host end of the veth pair
+	IfName   string // interface inside the container: eth0, eth1...
+}
+
+// Connect attaches the container containerID, whose network namespace is at
+// netnsPath, to a bridge network: an address, a veth pair (eth0 for its
+// first network, eth1... after; the default route only through the first,
+// and none on an --internal network), its names in the network's DNS on
+// user networks, and the embedded resolver in its namespace (see DNS).
+func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPath string, opts EndpointOptions) (Endpoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.find(networkRef)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	if r.Driver != "bridge" {
+		return Endpoint{}, errdefs.Invalid("container cannot be connected to network %s: driver %s has no endpoints", r.Name, r.Driver)
+	}
+	if _, ok := r.Endpoints[containerID]; ok {
+		return Endpoint{}, errdefs.Forbidden("endpoint with name %s already exists in network %s", opts.Name, r.Name)
+	}
+	var want netip.Addr
+	if opts.IPv4 != "" {
+		if r.Default {
+			return Endpoint{}, errdefs.Invalid("user specified IP address is supported on user defined networks only")
+		}
+		if want, err = netip.ParseAddr(opts.IPv4); err != nil || !want.Is4() {
+			return Endpoint{}, errdefs.Invalid("invalid IPv4 address: %s", opts.IPv4)
+		}
+	}
+	var mac net.HardwareAddr
+	if opts.MAC != "" {
+		if mac, err = parseMAC(opts.MAC); err != nil {
+			return Endpoint{}, err
+		}
+	}
+	others := s.endpointsOf(containerID)
+	ifName := nextIfName(others)
+	addr, err := s.ipam.Allocate(r.ID, containerID, want)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	var gw netip.Addr
+	if len(others) == 0 && !r.Internal {
+		gw = r.Gateway
+	}
+	if mac == nil {
+		mac = bridge.DefaultMAC(addr)
+	}
+	veth, err := bridge.Attach(r.Bridge, containerID, netnsPath, ifName, netip.PrefixFrom(addr, r.Subnet.Bits()), gw, mac, s.cfg.MTU)
+	if err != nil {
+		_ = s.ipam.Release(r.ID, addr)
+		return Endpoint{}, err
+	}
+	ep := &endpoint{ID: newID(), Name: opts.Name, Addr: addr, MAC: mac.String(), HostVeth: veth, IfName: ifName,
+		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath}
+	r.Endpoints[containerID] = ep
+	if err := s.save(r); err != nil {
+		delete(r.Endpoints, containerID)
+		_ = bridge.Detach(veth)
+		_ = s.ipam.Release(r.ID, addr)
+		return Endpoint{}, err
+	}
+	if r.dnsEnabled() {
+		s.reg.Add(r.Name, containerID, opts.Name, opts.Aliases, addr)
+		if err := s.startDNS(containerID, netnsPath); err != nil {
+			return Endpoint{}, fmt.Errorf("embedded DNS for %s: %w", containerID, err)
+		}
+	}
+	return s.endpointView(r, ep), nil
+}
+
+// Disconnect detaches the container from the network: its veth, address,
+// DNS names, and the resolver when no user network is left.
+func (s *Service) Disconnect(ctx context.Context, networkRef, containerID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.find(networkRef)
+	if err != nil {
+		return err
+	}
+	if _, ok := r.Endpoints[containerID]; !ok {
+		return errdefs.NotFound("container %s is not connected to network %s", containerID, r.Name)
+	}
+	return s.detach(r, containerID)
+}
+
+// detach undoes Connect; the record is saved last, so a crash half-way
+// is finished by Reconcile.
+func (s *Service) detach(r *record, containerID string) error {
+	ep := r.Endpoints[containerID]
+	if err := bridge.Detach(ep.HostVeth); err != nil {
+		return err
+	}
+	if err := s.ipam.Release(r.ID, ep.Addr); err != nil {
+		return err
+	}
+	s.reg.Remove(r.Name, containerID)
+	delete(r.Endpoints, containerID)
+	if err := s.save(r); err != nil {
+		return err
+	}
+	s.refreshDNS(containerID)
+	return nil
+}
+
+// Endpoints returns the container's endpoints by network name, for
+// NetworkSettings.Networks.
+func (s *Service) Endpoints(containerID string) map[string]Endpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]Endpoint{}
+	for _, r := range s.nets {
+		if ep, ok := r.Endpoints[containerID]; ok {
+			out[r.Name] = s.endpointView(r, ep)
+		}
+	}
+	return out
+}
+
+// Reconcile makes the kernel and the records agree with live, the running
+// containers (ID -> netns path), e.g. at daemon start: endpoints, veths,
+// addresses, DNS names and rules of every other container go; the
+// embedded resolvers of live containers on user networks are reopened.
+func (s *Service) Reconcile(ctx context.Context, live map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	keep := map[string]bool{}
+	for _, r := range s.nets {
+		if r.Bridge != "" {
+			keep[nat.NetOwner(r.Bridge)] = true
+		}
+		for cid := range r.Endpoints {
+			if _, ok := live[cid]; !ok {
+				if err := s.detach(r, cid); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	for cid, path := range live {
+		keep[cid] = true
+		if s.onUserNetwork(cid) {
+			if err := s.startDNS(cid, path); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for id := range s.dns {
+		if _, ok := live[id]; !ok {
+			s.stopDNS(id)
+		}
+	}
+	// Veths of containers we have no record of (a crash between Attach and save).
+	links, err := bridge.Leftovers(bridge.AliasPrefix)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, l := range links {
+		if cid, err := bridge.ContainerOf(l); err == nil && cid != "" && !keep[cid] {
+			if err := bridge.Detach(l); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := s.nat.Reconcile(keep); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("network reconcile: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// endpointsOf lists the container's endpoints on every network.
+func (s *Service) endpointsOf(containerID string) []*endpoint {
+	var out []*endpoint
+	for _, r := range s.nets {
+		if ep, ok := r.Endpoints[containerID]; ok {
+			out = append(out, ep)
+		}
+	}
+	return out
+}
+
+// nextIfName is the first ethN the container does not use yet.
+func nextIfName(eps []*endpoint) string {
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("eth%d", i)
+		if !slices.ContainsFunc(eps, func(e *endpoint) bool { return e.IfName == name }) {
+			return name
+		}
+	}
+}
+
+func (s *Service) endpointView(r *record, ep *endpoint) Endpoint {
+	mac, _ := parseMAC(ep.MAC)
+	e := Endpoint{HostVeth: ep.HostVeth, IfName: ep.IfName, EndpointSettings: network.EndpointSettings{
+		NetworkID: r.ID, EndpointID: ep.ID, IPAddress: ep.Addr, IPPrefixLen: r.Subnet.Bits(),
+		MacAddress: network.HardwareAddr(mac), Aliases: slices.Clone(ep.Aliases)}}
+	if !r.Internal {
+		e.Gateway = r.Gateway
+	}
+	if r.dnsEnabled() {
+		if ep.Name != "" {
+			e.DNSNames = append(e.DNSNames, ep.Name)
+		}
+		e.DNSNames = append(e.DNSNames, ep.Aliases...)
+	}
+	return e
+}
+
+func parseMAC(s string) (net.HardwareAddr, error) {
+	mac, err := net.ParseMAC(s)
+	if err != nil || len(mac) != 6 {
+		return nil, errdefs.Invalid("invalid MAC address: %s", s)
+	}
+	return mac, nil
+}

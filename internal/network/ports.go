@@ -1,0 +1,101 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"syscall"
+
+	"github.com/wharf/wharf/internal/errdefs"
+	"github.com/wharf/wharf/internal/network/nat"
+)
+
+// Publish forwards host ports to the container in the kernel (no proxy
+// process). Each port's ID becomes containerID; a port without
+// ContainerIP/Bridge gets the container's eth0 address and bridge. A port
+// already published is a Conflict naming its container; a port a host
+// program listens on is a Conflict too (our DNAT would hide that program).
+// All or nothing: on error the ports added by this call are removed.
+func (s *Service) Publish(containerID string, ports []nat.Port) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var done []nat.Port
+	for _, p := range ports {
+		p.ID = containerID
+		if !p.ContainerIP.IsValid() || p.Bridge == "" {
+			r, ep := s.primary(containerID)
+			if ep == nil {
+				return s.undo(done, errdefs.Invalid("container %s has no bridge network to publish ports on", containerID))
+			}
+			p.ContainerIP, p.Bridge = ep.Addr, r.Bridge
+		}
+		if err := probe(p); err != nil {
+			return s.undo(done, err)
+		}
+		if err := s.nat.Publish(p); err != nil {
+			return s.undo(done, err)
+		}
+		done = append(done, p)
+	}
+	return nil
+}
+
+// Unpublish removes every published port of the container.
+func (s *Service) Unpublish(containerID string) error {
+	return s.nat.RemoveOwner(containerID)
+}
+
+func (s *Service) undo(done []nat.Port, err error) error {
+	for _, p := range done {
+		_ = s.nat.Unpublish(p)
+	}
+	return err
+}
+
+// primary is the container's eth0 endpoint (or any, if none is eth0).
+func (s *Service) primary(containerID string) (*record, *endpoint) {
+	var r0 *record
+	var e0 *endpoint
+	for _, r := range s.nets {
+		if ep, ok := r.Endpoints[containerID]; ok && r.Bridge != "" {
+			if ep.IfName == "eth0" {
+				return r, ep
+			}
+			r0, e0 = r, ep
+		}
+	}
+	return r0, e0
+}
+
+// probe binds the host side of p for a moment, in the calling thread's
+// namespace: if a host program already holds it, say so.
+func probe(p nat.Port) error {
+	host := "0.0.0.0"
+	if p.HostIP.IsValid() {
+		host = p.HostIP.String()
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(int(p.HostPort)))
+	var err error
+	if p.Proto == "udp" {
+		var c net.PacketConn
+		if c, err = net.ListenPacket("udp4", addr); err == nil {
+			c.Close()
+		}
+	} else {
+		var l net.Listener
+		if l, err = net.Listen("tcp4", addr); err == nil {
+			l.Close()
+		}
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return errdefs.Conflict("Bind for %s failed: port is already allocated (a program on the host listens on %s/%d)", addr, p.Proto, p.HostPort)
+	}
+	if err != nil && p.HostIP.IsValid() && !p.HostIP.IsUnspecified() && errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return errdefs.Invalid("Bind for %s failed: %s is not an address of this host", addr, p.HostIP)
+	}
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", addr, err)
+	}
+	return nil
+}
