@@ -94,6 +94,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 	if r.dnsEnabled() {
 		s.reg.Add(r.Name, containerID, opts.Name, opts.Aliases, addr)
 		if err := s.startDNS(containerID, netnsPath); err != nil {
+			_ = s.detach(r, containerID) // all or nothing
 			return Endpoint{}, fmt.Errorf("embedded DNS for %s: %w", containerID, err)
 		}
 	}
