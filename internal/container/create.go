@@ -48,6 +48,9 @@ func (s *Service) ContainerCreate(ctx context.Context, name string, cfg *contain
 	if err := validateLogConfig(hc); err != nil {
 		return container.CreateResponse{}, err
 	}
+	if err := validateRestart(hc); err != nil {
+		return container.CreateResponse{}, err
+	}
 	if cfg.StopSignal != "" {
 		if _, err := oci.ParseSignal(cfg.StopSignal); err != nil {
 			return container.CreateResponse{}, errdefs.Invalid("Invalid signal: %s", cfg.StopSignal)

@@ -43,8 +43,9 @@ func (s *Service) inspectLocked(r *record) *container.InspectResponse {
 		Args:    args,
 		State: &container.State{
 			Status:     statusOf(st),
-			Running:    st.Status == stateRunning,
+			Running:    st.Status == stateRunning || st.Status == stateRestarting,
 			Paused:     st.Status == stateRunning && st.Paused,
+			Restarting: st.Status == stateRestarting,
 			OOMKilled:  st.OOMKilled,
 			Dead:       st.Status == stateDead,
 			Pid:        st.Pid,

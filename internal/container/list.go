@@ -37,7 +37,7 @@ func (s *Service) ContainerList(ctx context.Context, opts api.ListOptions) ([]co
 		}
 		// Like Docker: without "all" only running containers, unless a
 		// limit or a status filter asks for more.
-		if !opts.All && opts.Limit <= 0 && len(f.status) == 0 && r.State.Status != stateRunning {
+		if !opts.All && opts.Limit <= 0 && len(f.status) == 0 && r.State.Status != stateRunning && r.State.Status != stateRestarting {
 			continue
 		}
 		if !f.match(r) {
@@ -90,6 +90,8 @@ func humanStatus(st State, now time.Time) string {
 			return ""
 		}
 		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
+	case stateRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
 	case stateDead:
 		return "Dead"
 	case stateCreated:

@@ -61,6 +61,9 @@ func (s *Service) finishExit(r *record, exited chan struct{}, st supervisor.Stat
 		r.State.FinishedAt = time.Now().UTC()
 	}
 	auto := r.HostConfig.AutoRemove && !r.gone
+	if !auto {
+		s.scheduleRestartLocked(r) // per policy: status restarting, a timer
+	}
 	// A --rm container's record is removed next: saving its exit first would
 	// only cost two fsyncs. Should the daemon die in between, the record
 	// still says running, and restore finds the container gone from the

@@ -50,12 +50,20 @@ type record struct {
 	HostnamePath   string
 	HostsPath      string
 	ResolvConfPath string
+	// HasBeenManuallyStopped: the user stopped or killed it, so that
+	// unless-stopped is not started again, even by a new daemon.
+	HasBeenManuallyStopped bool
 
 	op        sync.Mutex       // serialises start/stop/remove of this container
 	exited    chan struct{}    // closed at the next exit, then replaced (guarded by Service.mu)
 	removed   chan struct{}    // closed when the record is removed
 	attachers []*pendingAttach // sessions waiting for Start to hand them a stream
 	gone      bool             // removed from the indexes
+
+	// Restart policy state, guarded by Service.mu (see restart.go).
+	exitOnNext    bool          // a user stop/kill: do not restart at this exit
+	backoff       time.Duration // delay before the last restart
+	restartCancel chan struct{} // closed to cancel a pending restart
 }
 
 func newRecord(id string) *record {
@@ -125,6 +133,7 @@ func loadRecord(path string) (*record, error) {
 	rec := newRecord(r.ID)
 	rec.Name, rec.ImageID, rec.Created = r.Name, r.ImageID, r.Created
 	rec.Config, rec.HostConfig, rec.State, rec.RestartCount = r.Config, r.HostConfig, r.State, r.RestartCount
+	rec.HasBeenManuallyStopped = r.HasBeenManuallyStopped
 	rec.LogPath, rec.HostnamePath, rec.HostsPath, rec.ResolvConfPath = r.LogPath, r.HostnamePath, r.HostsPath, r.ResolvConfPath
 	return rec, nil
 }
@@ -137,7 +146,7 @@ func newService(cfg Config, d deps) (*Service, error) {
 		cfg.LogMaxFiles = 3
 	}
 	s := &Service{
-		cfg: cfg, images: d.images, layers: d.layers, sup: d.sup,
+		cfg: cfg, images: d.images, layers: d.layers, sup: d.sup, after: time.After,
 		byID: map[string]*record{}, names: map[string]string{}, execs: map[string]*execRecord{},
 	}
 	if err := os.MkdirAll(cfg.Root, 0o700); err != nil {

@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"log"
+	"sync"
 
 	"github.com/wharf/wharf/internal/supervisor"
 )
@@ -63,5 +64,35 @@ func (s *Service) restore(ctx context.Context) error {
 		}
 		log.Printf("container %s: running in the supervisor without a record; left alone", id)
 	}
+	s.bootRestarts(ctx, recs)
 	return nil
+}
+
+// bootRestarts starts, in parallel, the containers whose restart policy
+// wants them running when the daemon starts; like Docker, that start
+// counts as a user's (it clears the stop mark and the restart count).
+func (s *Service) bootRestarts(ctx context.Context, recs []*record) {
+	var wg sync.WaitGroup
+	for _, r := range recs {
+		wg.Go(func() {
+			r.op.Lock()
+			defer r.op.Unlock()
+			s.mu.Lock()
+			if r.gone || !bootRestart(r) {
+				s.mu.Unlock()
+				return
+			}
+			userStartLocked(r)
+			s.mu.Unlock()
+			if err := s.startLocked(context.WithoutCancel(ctx), r); err != nil {
+				log.Printf("container %s: restart at daemon start: %v", r.ID[:12], err)
+				s.mu.Lock()
+				if r.State.Status == stateRestarting {
+					s.setStoppedLocked(r)
+				}
+				s.mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
 }

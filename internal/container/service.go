@@ -6,6 +6,7 @@ package container
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -44,6 +45,7 @@ type Service struct {
 	images imageGetter
 	layers layerStore
 	sup    supervisorAPI
+	after  func(time.Duration) <-chan time.Time // the restart backoff's clock
 
 	mu    sync.Mutex
 	byID  map[string]*record
@@ -92,8 +94,8 @@ func (s *Service) Counts() (total, running, paused, stopped int) {
 		switch {
 		case r.State.Status == stateRunning && r.State.Paused:
 			paused++
-		case r.State.Status == stateRunning:
-			running++
+		case r.State.Status == stateRunning, r.State.Status == stateRestarting:
+			running++ // Docker counts a restarting container as running
 		}
 	}
 	return total, running, paused, total - running - paused

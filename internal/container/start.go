@@ -23,6 +23,14 @@ func (s *Service) ContainerStart(ctx context.Context, ref string) error {
 	}
 	r.op.Lock()
 	defer r.op.Unlock()
+	s.mu.Lock()
+	if r.State.Status == stateRestarting {
+		s.mu.Unlock()
+		// Docker holds a restarting container for running.
+		return errdefs.NotModified("Container %s is already running", r.ID)
+	}
+	userStartLocked(r)
+	s.mu.Unlock()
 	return s.startLocked(context.WithoutCancel(ctx), r)
 }
 

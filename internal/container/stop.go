@@ -27,6 +27,16 @@ func (s *Service) ContainerStop(ctx context.Context, ref string, signal string, 
 func (s *Service) stopLocked(ctx context.Context, r *record, signal string, timeout *int) error {
 	s.mu.Lock()
 	running, exited := r.State.Status == stateRunning, r.exited
+	if r.State.Status == stateRestarting {
+		// Stopping a container between restarts cancels the restart.
+		s.userStopLocked(r, true)
+		s.cancelRestartLocked(r)
+		s.mu.Unlock()
+		return nil
+	}
+	if running {
+		s.userStopLocked(r, true)
+	}
 	if signal == "" {
 		signal = r.Config.StopSignal
 	}
@@ -107,8 +117,24 @@ func (s *Service) ContainerKill(ctx context.Context, ref string, signal string) 
 			return errdefs.Invalid("Invalid signal: %s", signal)
 		}
 	}
+	stopSig := syscall.SIGTERM
 	s.mu.Lock()
-	running, exited := r.State.Status == stateRunning, r.exited
+	if v, err := oci.ParseSignal(r.Config.StopSignal); r.Config.StopSignal != "" && err == nil {
+		stopSig = v
+	}
+	running, restarting, exited := r.State.Status == stateRunning, r.State.Status == stateRestarting, r.exited
+	if running || restarting {
+		s.userStopLocked(r, endsContainer(sig, stopSig))
+	}
+	if restarting {
+		// Like Docker: nothing to signal; a killing signal cancels the
+		// pending restart.
+		if r.exitOnNext {
+			s.cancelRestartLocked(r)
+		}
+		s.mu.Unlock()
+		return nil
+	}
 	s.mu.Unlock()
 	if !running {
 		return errdefs.Conflict("Container %s is not running", r.ID)
@@ -140,7 +166,7 @@ func (s *Service) ContainerRestart(ctx context.Context, ref string, signal strin
 		return err
 	}
 	s.mu.Lock()
-	r.RestartCount++
+	userStartLocked(r) // Docker's restart also resets RestartCount
 	s.mu.Unlock()
 	return s.startLocked(context.WithoutCancel(ctx), r)
 }
@@ -155,9 +181,17 @@ func (s *Service) ContainerRemove(ctx context.Context, ref string, force, volume
 	defer r.op.Unlock()
 	s.mu.Lock()
 	gone, running, paused, exited := r.gone, r.State.Status == stateRunning, r.State.Paused, r.exited
+	restarting := r.State.Status == stateRestarting
+	if force && !gone {
+		r.exitOnNext = true // no restart after the kill below
+		s.cancelRestartLocked(r)
+	}
 	s.mu.Unlock()
 	if gone {
 		return errdefs.NotFound("No such container: %s", ref)
+	}
+	if restarting && !force {
+		return errdefs.Conflict("cannot remove container \"/%s\": container is restarting: stop the container before removing or force remove", r.Name)
 	}
 	if running {
 		if !force && paused {

@@ -22,7 +22,7 @@ func (s *Service) ContainerWait(ctx context.Context, ref string, cond container.
 	var ch chan struct{}
 	switch cond {
 	case "", container.WaitConditionNotRunning:
-		if r.State.Status != stateRunning {
+		if r.State.Status != stateRunning && r.State.Status != stateRestarting {
 			out <- waitResponse(r)
 			close(out)
 			return out, nil
