@@ -24,6 +24,9 @@ type Config struct {
 	Registry   RegistryBackend // nil: pull, push, login and search answer 501
 	Archive    ArchiveBackend  // nil: save and load answer 501
 	System     SystemInfo
+	// Networks is the engine's *network.Service, for the /networks routes
+	// (any: api must not import internal/network's kernel code for this).
+	Networks any
 }
 
 // SystemInfo holds the engine's facts for /info and /version; host facts
@@ -61,6 +64,7 @@ func New(cfg Config) *Server {
 	s.routeRegistry()
 	s.routeContainerFiles()
 	s.routePause()
+	s.routeNetworks()
 	return s
 }
 

@@ -73,7 +73,7 @@ func (c *CLI) rootCommand() *cobra.Command {
 		c.infoCommand(), c.pullCommand(), c.pushCommand(), c.loginCommand(),
 		c.logoutCommand(), c.searchCommand(), c.saveCommand(), c.loadCommand(),
 		c.historyCommand(), c.commitCommand(), c.diffCommand(), c.exportCommand(),
-		c.imageCommand(), c.pauseCommand(), c.unpauseCommand(),
+		c.imageCommand(), c.pauseCommand(), c.unpauseCommand(), c.networkCommand(),
 	)
 	for _, cmd := range root.Commands() {
 		cmd.DisableFlagsInUseLine = true

@@ -47,4 +47,5 @@ type deps struct {
 	images imageGetter
 	layers layerStore
 	sup    supervisorAPI
+	net    networker
 }

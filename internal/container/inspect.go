@@ -74,6 +74,7 @@ func (s *Service) inspectLocked(r *record) *container.InspectResponse {
 	}
 	if st.Status == stateRunning {
 		resp.NetworkSettings.SandboxKey = "/proc/" + strconv.Itoa(st.Pid) + "/ns/net"
+		s.networkSettings(r, resp.NetworkSettings)
 	}
 	return resp
 }

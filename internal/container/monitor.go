@@ -45,6 +45,7 @@ func (s *Service) finishExit(r *record, exited chan struct{}, st supervisor.Stat
 	if err := s.sup.Delete(ctx, r.ID); err != nil && !isNotFound(err) {
 		log.Printf("container %s: delete after exit: %v", r.ID[:12], err)
 	}
+	s.releaseNetwork(r)
 	s.mu.Lock()
 	if r.exited != exited {
 		s.mu.Unlock()

@@ -1,6 +1,8 @@
 package container
 
 import (
+	"github.com/wharf/wharf/internal/network/nat"
+
 	"encoding/json"
 	"fmt"
 	"log"
@@ -53,6 +55,8 @@ type record struct {
 	// HasBeenManuallyStopped: the user stopped or killed it, so that
 	// unless-stopped is not started again, even by a new daemon.
 	HasBeenManuallyStopped bool
+	// Ports are the ports published by the current run, host ports picked.
+	Ports []nat.Port `json:",omitempty"`
 
 	op        sync.Mutex       // serialises start/stop/remove of this container
 	exited    chan struct{}    // closed at the next exit, then replaced (guarded by Service.mu)
@@ -146,7 +150,7 @@ func newService(cfg Config, d deps) (*Service, error) {
 		cfg.LogMaxFiles = 3
 	}
 	s := &Service{
-		cfg: cfg, images: d.images, layers: d.layers, sup: d.sup, after: time.After,
+		cfg: cfg, images: d.images, layers: d.layers, sup: d.sup, net: d.net, after: time.After,
 		byID: map[string]*record{}, names: map[string]string{}, execs: map[string]*execRecord{},
 	}
 	if err := os.MkdirAll(cfg.Root, 0o700); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/wharf/wharf/internal/api"
 	"github.com/wharf/wharf/internal/image"
 	"github.com/wharf/wharf/internal/layer"
+	"github.com/wharf/wharf/internal/network"
 	"github.com/wharf/wharf/internal/supervisor"
 )
 
@@ -25,11 +26,12 @@ type Config struct {
 	Images       *image.Store
 	Layers       *layer.Store
 	Supervisor   *supervisor.Client
-	CgroupParent string // e.g. "/wharf"; each container gets CgroupParent/<id>
-	InitPath     string // static binary bind-mounted as the container's init for --init
-	LogMaxSize   int64  // default json-file rotation (10 MiB)
-	LogMaxFiles  int    // default 3
-	Seccomp      bool   // apply the default seccomp profile (false when not compiled in)
+	CgroupParent string           // e.g. "/wharf"; each container gets CgroupParent/<id>
+	InitPath     string           // static binary bind-mounted as the container's init for --init
+	LogMaxSize   int64            // default json-file rotation (10 MiB)
+	LogMaxFiles  int              // default 3
+	Seccomp      bool             // apply the default seccomp profile (false when not compiled in)
+	Network      *network.Service // nil: containers get no network beyond lo
 }
 
 var (
@@ -45,6 +47,7 @@ type Service struct {
 	images imageGetter
 	layers layerStore
 	sup    supervisorAPI
+	net    networker                            // nil without Config.Network
 	after  func(time.Duration) <-chan time.Time // the restart backoff's clock
 
 	mu    sync.Mutex
@@ -64,6 +67,9 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if cfg.Supervisor != nil {
 		d.sup = cfg.Supervisor
+	}
+	if cfg.Network != nil {
+		d.net = cfg.Network
 	}
 	return newService(cfg, d)
 }

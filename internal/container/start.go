@@ -57,7 +57,12 @@ func (s *Service) startLocked(ctx context.Context, r *record) error {
 	if err != nil {
 		return s.startFailed(ctx, r, err, nil)
 	}
-	if err := s.supCreate(ctx, req); err != nil {
+	pid, err := s.supCreate(ctx, req)
+	if err != nil {
+		return s.startFailed(ctx, r, err, nil)
+	}
+	// The init exists, blocked before exec: join its new netns to the bridge.
+	if err := s.connectNetwork(ctx, r, pid); err != nil {
 		return s.startFailed(ctx, r, err, nil)
 	}
 	handed := s.handAttachers(ctx, r)
@@ -82,16 +87,16 @@ func (s *Service) startLocked(ctx context.Context, r *record) error {
 // exit not yet deleted, say after a daemon restart) makes Create fail with
 // a conflict: only then is it deleted and Create retried, which spares the
 // usual start a round trip.
-func (s *Service) supCreate(ctx context.Context, req supervisor.CreateRequest) error {
-	_, err := s.sup.Create(ctx, req)
+func (s *Service) supCreate(ctx context.Context, req supervisor.CreateRequest) (int, error) {
+	st, err := s.sup.Create(ctx, req)
 	if !errors.Is(err, errdefs.ErrConflict) {
-		return err
+		return st.Pid, err
 	}
 	if err := s.sup.Delete(ctx, req.ID); err != nil && !isNotFound(err) {
-		return err
+		return 0, err
 	}
-	_, err = s.sup.Create(ctx, req)
-	return err
+	st, err = s.sup.Create(ctx, req)
+	return st.Pid, err
 }
 
 func (s *Service) createRequest(r *record) (supervisor.CreateRequest, error) {
@@ -168,6 +173,7 @@ func (s *Service) startFailed(ctx context.Context, r *record, cause error, hande
 		s.sup.Kill(ctx, r.ID, 9, true)
 		s.sup.Delete(ctx, r.ID)
 	}
+	s.releaseNetwork(r)
 	s.failAttachers(r, cause)
 	code, err := startError(r, cause)
 	s.mu.Lock()

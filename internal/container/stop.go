@@ -228,6 +228,7 @@ func (s *Service) removeLocked(ctx context.Context, r *record) error {
 		delete(s.names, r.Name)
 	}
 	s.mu.Unlock()
+	s.releaseNetwork(r) // normally done at its exit already
 	s.failAttachers(r, errdefs.NotFound("No such container: %s", r.ID))
 	s.dropExecs(r.ID)
 	err := s.removeFiles(r.ID)

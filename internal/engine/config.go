@@ -24,6 +24,8 @@ type fileConfig struct {
 	Debug        bool              `json:"debug"`
 	Mirrors      []string          `json:"registry-mirrors"`
 	Insecure     []string          `json:"insecure-registries"`
+	Bridge       string            `json:"bridge"`
+	BIP          string            `json:"bip"`
 }
 
 // fileKeyFlags maps each daemon.json key to the flag it shares a value with.
@@ -37,6 +39,8 @@ var fileKeyFlags = map[string]string{
 	"debug":               "debug",
 	"registry-mirrors":    "registry-mirror",
 	"insecure-registries": "insecure-registry",
+	"bridge":              "bridge-name",
+	"bip":                 "bip",
 }
 
 // json-file options we accept; only the rotation ones change anything yet.
@@ -96,6 +100,8 @@ func loadConfigFile(path string, flags *pflag.FlagSet, opts *Options) error {
 	set(&opts.ExecRoot, fc.ExecRoot)
 	set(&opts.CgroupParent, fc.CgroupParent)
 	set(&opts.PidFile, fc.PidFile)
+	set(&opts.BridgeName, fc.Bridge)
+	set(&opts.BIP, fc.BIP)
 	if len(fc.Hosts) > 0 {
 		opts.Hosts = fc.Hosts
 	}

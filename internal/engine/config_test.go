@@ -117,3 +117,17 @@ func TestListenUnix(t *testing.T) {
 	}
 	l.Close()
 }
+
+func TestBridgeOptions(t *testing.T) {
+	o, err := parseWithFile(t, "", "--bridge-name", "wt0", "--bip", "10.99.0.0/24")
+	if err != nil || o.BridgeName != "wt0" || o.BIP != "10.99.0.0/24" {
+		t.Fatalf("flags: %+v, %v", o, err)
+	}
+	o, err = parseWithFile(t, `{"bridge":"wt1","bip":"10.98.0.0/24"}`)
+	if err != nil || o.BridgeName != "wt1" || o.BIP != "10.98.0.0/24" {
+		t.Fatalf("daemon.json: %+v, %v", o, err)
+	}
+	if _, err := parseWithFile(t, `{"bridge":"wt1"}`, "--bridge-name", "wt2"); err == nil || !strings.Contains(err.Error(), "bridge") {
+		t.Errorf("bridge in flag and file: %v", err)
+	}
+}

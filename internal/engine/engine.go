@@ -18,6 +18,8 @@ import (
 	"github.com/wharf/wharf/internal/distribution"
 	"github.com/wharf/wharf/internal/image"
 	"github.com/wharf/wharf/internal/layer"
+	"github.com/wharf/wharf/internal/network"
+	"github.com/wharf/wharf/internal/network/nat"
 	"github.com/wharf/wharf/internal/runtime"
 	"github.com/wharf/wharf/internal/supervisor"
 )
@@ -44,6 +46,8 @@ type Options struct {
 	Exe          string   // wharf binary for the supervisor and --init; "" = this executable
 	Mirrors      []string // registry-mirrors: stand-ins for docker.io
 	Insecure     []string // insecure-registries: host:port or CIDR
+	BridgeName   string   // Linux bridge of the default network; "" = wharf0
+	BIP          string   // its subnet; "" = 172.17.0.0/16 or the next free pool
 }
 
 func (o *Options) setDefaults() {
@@ -131,7 +135,18 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
+	nets, err := network.New(network.Config{
+		Root:          filepath.Join(o.DataRoot, "network"),
+		DefaultBridge: o.BridgeName,
+		DefaultSubnet: o.BIP,
+		TableName:     nat.TableFor(o.BridgeName),
+	})
+	if err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	defer nets.Close()
 	svc, err := container.NewService(container.Config{
+		Network:      nets,
 		Root:         filepath.Join(o.DataRoot, "containers"),
 		ExecRoot:     filepath.Join(o.ExecRoot, "containers"),
 		Images:       images,
@@ -151,6 +166,9 @@ func Run(ctx context.Context, o Options) error {
 	if err := svc.Restore(ctx); err != nil {
 		slog.Error("restoring containers", "err", err)
 	}
+	if err := nets.Reconcile(ctx, svc.NetNamespaces()); err != nil {
+		slog.Error("reconciling networks", "err", err)
+	}
 
 	regCfg, err := registryConfig(o.Mirrors, o.Insecure)
 	if err != nil {
@@ -166,6 +184,7 @@ func Run(ctx context.Context, o Options) error {
 		Images:     images,
 		Registry:   dist,
 		Archive:    archives{images},
+		Networks:   nets,
 		System: api.SystemInfo{
 			Registry: regCfg,
 			ID:       engineID(o.DataRoot),

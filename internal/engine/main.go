@@ -55,6 +55,8 @@ func parseFlags(args []string) (Options, error) {
 	fs.BoolVarP(&o.Debug, "debug", "D", false, "log every API request")
 	fs.StringArrayVar(&o.Mirrors, "registry-mirror", nil, "preferred registry mirror for docker.io (repeatable)")
 	fs.StringArrayVar(&o.Insecure, "insecure-registry", nil, "registry (host:port or CIDR) reached over HTTP or unverified TLS (repeatable)")
+	fs.StringVar(&o.BridgeName, "bridge-name", "", "Linux bridge of the default \"bridge\" network (default wharf0)")
+	fs.StringVar(&o.BIP, "bip", "", "subnet of the default bridge network, e.g. 172.17.0.0/16 (default: a free one)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

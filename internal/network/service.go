@@ -39,6 +39,7 @@ type Config struct {
 	DefaultBridge string // interface of the "bridge" network; "" = wharf0
 	DefaultSubnet string // "" = 172.17.0.0/16, or the next free default pool
 	MTU           int    // 0 = kernel default
+	TableName     string // nftables table (family ip); "" = nat.TableName
 	// DNSUpstreams are the resolvers the embedded DNS forwards other names
 	// to ("host:port"); nil = the host's /etc/resolv.conf.
 	DNSUpstreams []string
@@ -67,7 +68,7 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := nat.New()
+	t, err := nat.New(nat.WithTableName(cfg.TableName))
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,7 @@ type Daemon struct {
 	DataRoot     string
 	ExecRoot     string
 	CgroupParent string // "/wharf-test-<random>"
+	BridgeName   string // "wt<8 hex>": the default bridge, its own nftables table
 	LogPath      string
 	args         []string // extra daemon flags
 	tmpfsSize    string   // WithTmpfsDataRoot
@@ -73,6 +74,11 @@ func StartDaemon(t testing.TB, opts ...Option) *Daemon {
 		ExecRoot:     filepath.Join(dir, "exec"),
 		CgroupParent: "/wharf-test-" + hex.EncodeToString(b),
 		LogPath:      filepath.Join(dir, "daemon.log"),
+	}
+	if !referenceMode() {
+		rand.Read(b)
+		d.BridgeName = "wt" + hex.EncodeToString(b)
+		d.args = append(d.args, "--bridge-name", d.BridgeName)
 	}
 	for _, o := range opts {
 		o(d)
@@ -229,6 +235,9 @@ func (d *Daemon) cleanup() {
 		d.Stop()
 	}
 	Sweep(d.t, d.Dir, strings.TrimPrefix(d.CgroupParent, "/"))
+	if d.BridgeName != "" {
+		SweepNetwork(d.t, d.BridgeName)
+	}
 }
 
 // cleanEnv is the environment without variables that would point clients

@@ -18,8 +18,20 @@ import (
 	"github.com/google/nftables/userdata"
 )
 
-// TableName is the name of our nftables table (family ip).
+// TableName is the default name of our nftables table (family ip);
+// WithTableName picks another, so that daemons sharing a host (tests) keep
+// their rules apart.
 const TableName = "wharf"
+
+// TableFor is the table of the daemon whose default bridge is bridge:
+// TableName for the usual wharf0, else one per bridge, so that daemons
+// sharing a host (tests) keep their rules apart.
+func TableFor(bridge string) string {
+	if bridge == "" || bridge == "wharf0" {
+		return TableName
+	}
+	return TableName + "-" + bridge
+}
 
 // Chain names inside our table.
 const (
@@ -36,26 +48,40 @@ type Table struct {
 }
 
 // Option configures New.
-type Option func(*[]nftables.ConnOption)
+type Option func(*options)
+
+type options struct {
+	conn []nftables.ConnOption
+	name string
+}
+
+// WithTableName names the table; "" keeps TableName.
+func WithTableName(name string) Option {
+	return func(o *options) {
+		if name != "" {
+			o.name = name
+		}
+	}
+}
 
 // WithNetNS makes the Table act on the network namespace open at fd
 // instead of the caller's. Sysctls (route_localnet) are still written in
 // the calling thread's namespace.
 func WithNetNS(fd int) Option {
-	return func(o *[]nftables.ConnOption) { *o = append(*o, nftables.WithNetNSFd(fd)) }
+	return func(o *options) { o.conn = append(o.conn, nftables.WithNetNSFd(fd)) }
 }
 
 // New returns a Table; it touches nothing until Ensure.
 func New(opts ...Option) (*Table, error) {
-	var co []nftables.ConnOption
-	for _, o := range opts {
-		o(&co)
+	o := options{name: TableName}
+	for _, f := range opts {
+		f(&o)
 	}
-	c, err := nftables.New(co...)
+	c, err := nftables.New(o.conn...)
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
-	return &Table{conn: c, table: &nftables.Table{Name: TableName, Family: nftables.TableFamilyIPv4}}, nil
+	return &Table{conn: c, table: &nftables.Table{Name: o.name, Family: nftables.TableFamilyIPv4}}, nil
 }
 
 // Backend names the firewall backend for `info`.
@@ -92,7 +118,7 @@ func (t *Table) Ensure() error {
 		t.conn.AddChain(t.chain(name))
 	}
 	if err := t.conn.Flush(); err != nil {
-		return fmt.Errorf("nftables: create table ip %s: %w", TableName, err)
+		return fmt.Errorf("nftables: create table ip %s: %w", t.table.Name, err)
 	}
 	return nil
 }
@@ -101,7 +127,7 @@ func (t *Table) Ensure() error {
 func (t *Table) Delete() error {
 	t.conn.DelTable(t.table)
 	if err := t.conn.Flush(); err != nil {
-		return fmt.Errorf("nftables: delete table ip %s: %w", TableName, err)
+		return fmt.Errorf("nftables: delete table ip %s: %w", t.table.Name, err)
 	}
 	return nil
 }
