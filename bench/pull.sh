@@ -24,6 +24,8 @@ sock=$root/wharf.sock
 daemon_pid=
 reg_pids=()
 
+# Our own bridge, so the benchmark never touches a running daemon's wharf0.
+br=wb$(printf '%06x' $((RANDOM * 32768 + RANDOM)) | cut -c1-6)
 cleanup() {
 	set +e
 	for p in "${reg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -45,6 +47,9 @@ cleanup() {
 	done
 	awk -v r="$root" '$5 == r || index($5, r "/") == 1 {print $5}' /proc/self/mountinfo |
 		awk '{print length, $0}' | sort -rn | cut -d' ' -f2- | xargs -r -n1 umount -l 2>/dev/null
+	# Our bridge and its nftables table (named after the bridge).
+	ip link del "$br" 2>/dev/null
+	nft delete table ip "wharf-$br" 2>/dev/null
 	rm -rf "$root"
 }
 trap cleanup EXIT
@@ -126,7 +131,7 @@ SRC=$REG SRCLOG=$REGLOG
 skopeo copy --quiet --dest-tls-verify=false "docker-archive:$root/debian.tar" "docker://$SRC/debian:bookworm"
 
 "$bin" daemon --data-root "$root/data" --exec-root "$root/exec" -H "unix://$sock" \
-	--cgroup-parent "/$cg" --config-file "$root/daemon.json" </dev/null >"$root/daemon.log" 2>&1 &
+	--cgroup-parent "/$cg" --config-file "$root/daemon.json" --bridge-name "$br" </dev/null >"$root/daemon.log" 2>&1 &
 daemon_pid=$!
 disown "$daemon_pid"
 for _ in $(seq 300); do w version >/dev/null 2>&1 && break; sleep 0.05; done

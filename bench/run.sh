@@ -21,6 +21,8 @@ cg=wharf-bench-$$-$RANDOM
 sock=$root/wharf.sock
 daemon_pid=
 
+# Our own bridge, so the benchmark never touches a running daemon's wharf0.
+br=wb$(printf '%06x' $((RANDOM * 32768 + RANDOM)) | cut -c1-6)
 cleanup() {
 	set +e
 	if [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null; then
@@ -47,6 +49,9 @@ cleanup() {
 	# Mounts under our root, deepest first.
 	awk -v r="$root" '$5 == r || index($5, r "/") == 1 {print $5}' /proc/self/mountinfo |
 		awk '{print length, $0}' | sort -rn | cut -d' ' -f2- | xargs -r -n1 umount -l 2>/dev/null
+	# Our bridge and its nftables table (named after the bridge).
+	ip link del "$br" 2>/dev/null
+	nft delete table ip "wharf-$br" 2>/dev/null
 	rm -rf "$root"
 }
 trap cleanup EXIT
@@ -74,7 +79,7 @@ if [ "$reference" = dockerd ]; then
 		</dev/null >"$root/daemon.log" 2>&1 &
 else
 	"$bin" daemon --data-root "$root/data" --exec-root "$root/exec" -H "unix://$sock" \
-		--cgroup-parent "/$cg" --config-file "$root/daemon.json" </dev/null >"$root/daemon.log" 2>&1 &
+		--cgroup-parent "/$cg" --config-file "$root/daemon.json" --bridge-name "$br" </dev/null >"$root/daemon.log" 2>&1 &
 fi
 daemon_pid=$!
 disown "$daemon_pid"
