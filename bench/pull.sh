@@ -24,33 +24,13 @@ sock=$root/wharf.sock
 daemon_pid=
 reg_pids=()
 
+. bench/lib.sh # the cd above put us at the repo root
 # Our own bridge, so the benchmark never touches a running daemon's wharf0.
 br=wb$(printf '%06x' $((RANDOM * 32768 + RANDOM)) | cut -c1-6)
 cleanup() {
 	set +e
 	for p in "${reg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	if [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null; then
-		for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$daemon_pid" 2>/dev/null
-	fi
-	for p in /proc/[0-9]*; do
-		[ "${p#/proc/}" = $$ ] && continue
-		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q "$root/" && kill -KILL "${p#/proc/}" 2>/dev/null
-	done
-	local hier d
-	for hier in $(awk '$0 ~ / - cgroup2? / {print $5}' /proc/self/mountinfo); do
-		for d in $(find "$hier" -maxdepth 4 -type d -name "$cg" 2>/dev/null); do
-			find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-			sleep 0.1
-			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-		done
-	done
-	awk -v r="$root" '$5 == r || index($5, r "/") == 1 {print $5}' /proc/self/mountinfo |
-		awk '{print length, $0}' | sort -rn | cut -d' ' -f2- | xargs -r -n1 umount -l 2>/dev/null
-	# Our bridge and its nftables table (named after the bridge).
-	ip link del "$br" 2>/dev/null
-	nft delete table ip "wharf-$br" 2>/dev/null
-	rm -rf "$root"
+	sweep_daemon
 }
 trap cleanup EXIT
 

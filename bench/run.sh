@@ -21,38 +21,12 @@ cg=wharf-bench-$$-$RANDOM
 sock=$root/wharf.sock
 daemon_pid=
 
+. bench/lib.sh # the cd above put us at the repo root
 # Our own bridge, so the benchmark never touches a running daemon's wharf0.
 br=wb$(printf '%06x' $((RANDOM * 32768 + RANDOM)) | cut -c1-6)
 cleanup() {
 	set +e
-	if [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null; then
-		for _ in $(seq 50); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$daemon_pid" 2>/dev/null
-	fi
-	# The supervisor and anything else naming our root.
-	for p in /proc/[0-9]*; do
-		[ "${p#/proc/}" = $$ ] && continue
-		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q "$root/" && kill -KILL "${p#/proc/}" 2>/dev/null
-	done
-	# Containers: every process in our cgroup parent, then the cgroups.
-	local hier dirs
-	for hier in $(awk '$0 ~ / - cgroup2? / {print $5}' /proc/self/mountinfo); do
-		dirs=$(find "$hier" -maxdepth 4 -type d -name "$cg" 2>/dev/null)
-		for d in $dirs; do
-			for _ in 1 2 3 4 5; do
-				find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-				sleep 0.1
-			done
-			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-		done
-	done
-	# Mounts under our root, deepest first.
-	awk -v r="$root" '$5 == r || index($5, r "/") == 1 {print $5}' /proc/self/mountinfo |
-		awk '{print length, $0}' | sort -rn | cut -d' ' -f2- | xargs -r -n1 umount -l 2>/dev/null
-	# Our bridge and its nftables table (named after the bridge).
-	ip link del "$br" 2>/dev/null
-	nft delete table ip "wharf-$br" 2>/dev/null
-	rm -rf "$root"
+	sweep_daemon
 }
 trap cleanup EXIT
 
