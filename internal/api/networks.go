@@ -19,30 +19,25 @@ type NetworkCreateOptions struct {
 	Labels, Options                  map[string]string
 }
 
-// NetworkEndpointOptions mirror internal/network's EndpointOptions.
-type NetworkEndpointOptions struct {
-	IPv4    string
-	Aliases []string
-	MAC     string
-	Name    string // the container's name
-}
-
 // NetworkBackend is what the /networks routes call; Config.Networks must
-// implement it (else the routes answer 501).
+// implement it (else the routes answer 501). CONTRACT.
 type NetworkBackend interface {
 	NetworkCreate(ctx context.Context, name string, opts NetworkCreateOptions) (network.Inspect, error)
 	NetworkGet(ref string) (network.Inspect, error)
 	NetworkList() []network.Inspect
 	NetworkRemove(ref string) error
 	NetworkPrune() ([]string, error)
-	NetworkConnect(ctx context.Context, netRef, containerID, netnsPath string, opts NetworkEndpointOptions) error
-	NetworkDisconnect(ctx context.Context, netRef, containerID string) error
 }
 
-// ContainerNetNS is an optional ability of the container backend: the ID,
-// name and network namespace path of a container, for connect/disconnect.
-type ContainerNetNS interface {
-	ContainerNetNS(ctx context.Context, ref string) (id, name, netnsPath string, err error)
+// ContainerNetworks is an ability of the container backend: joining and
+// leaving networks. The container remembers them (they are part of its
+// config, rejoined at every start); a running one is attached or detached
+// at once. CONTRACT.
+type ContainerNetworks interface {
+	// es may be nil; es.IPAMConfig.IPv4Address, es.Aliases and
+	// es.MacAddress are honoured.
+	ContainerNetworkConnect(ctx context.Context, ref, netRef string, es *network.EndpointSettings) error
+	ContainerNetworkDisconnect(ctx context.Context, ref, netRef string, force bool) error
 }
 
 func (s *Server) routeNetworks() {
@@ -218,49 +213,31 @@ func (s *Server) networkPrune(w http.ResponseWriter, r *http.Request) error {
 // connectRequest is the body of connect and disconnect.
 type connectRequest struct {
 	Container      string
-	EndpointConfig *struct {
-		IPAMConfig *struct{ IPv4Address string }
-		Aliases    []string
-		MacAddress string
-	}
-	Force bool
+	EndpointConfig *network.EndpointSettings
+	Force          bool
 }
 
-// netnsOf resolves the request's container through the optional ability.
-func (s *Server) netnsOf(r *http.Request) (NetworkBackend, connectRequest, [3]string, error) {
+func (s *Server) containerNetworks(r *http.Request) (ContainerNetworks, connectRequest, error) {
 	var req connectRequest
-	var c [3]string
-	nb, err := s.networks()
-	if err != nil {
-		return nil, req, c, err
-	}
-	ns, ok := s.cfg.Containers.(ContainerNetNS)
+	cn, ok := s.cfg.Containers.(ContainerNetworks)
 	if !ok {
-		return nil, req, c, errdefs.NotImplemented("network connect is not wired yet")
+		return nil, req, errdefs.NotImplemented("network connect is not wired yet")
 	}
 	if err := readJSON(r, &req); err != nil {
-		return nil, req, c, err
+		return nil, req, err
 	}
 	if req.Container == "" {
-		return nil, req, c, invalidf("container must not be empty")
+		return nil, req, invalidf("container must not be empty")
 	}
-	c[0], c[1], c[2], err = ns.ContainerNetNS(r.Context(), req.Container)
-	return nb, req, c, err
+	return cn, req, nil
 }
 
 func (s *Server) networkConnect(w http.ResponseWriter, r *http.Request) error {
-	nb, req, c, err := s.netnsOf(r)
+	cn, req, err := s.containerNetworks(r)
 	if err != nil {
 		return err
 	}
-	opts := NetworkEndpointOptions{Name: strings.TrimPrefix(c[1], "/")}
-	if ec := req.EndpointConfig; ec != nil {
-		opts.Aliases, opts.MAC = ec.Aliases, ec.MacAddress
-		if ec.IPAMConfig != nil {
-			opts.IPv4 = ec.IPAMConfig.IPv4Address
-		}
-	}
-	if err := nb.NetworkConnect(r.Context(), r.PathValue("id"), c[0], c[2], opts); err != nil {
+	if err := cn.ContainerNetworkConnect(r.Context(), req.Container, r.PathValue("id"), req.EndpointConfig); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
@@ -268,11 +245,11 @@ func (s *Server) networkConnect(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) networkDisconnect(w http.ResponseWriter, r *http.Request) error {
-	nb, _, c, err := s.netnsOf(r)
+	cn, req, err := s.containerNetworks(r)
 	if err != nil {
 		return err
 	}
-	if err := nb.NetworkDisconnect(r.Context(), r.PathValue("id"), c[0]); err != nil {
+	if err := cn.ContainerNetworkDisconnect(r.Context(), req.Container, r.PathValue("id"), req.Force); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -21,6 +21,9 @@ type EndpointOptions struct {
 	Aliases []string // --alias, --network-alias
 	MAC     string   // --mac-address; "" = Docker's 02:42:<ip>
 	Name    string   // the container's name, resolvable by DNS on user networks
+	// DNSUpstreams are the container's --dns servers: its embedded resolver
+	// forwards other names to them instead of the host's (CONTRACT).
+	DNSUpstreams []string
 }
 
 // Endpoint is a container's attachment: Docker's EndpointSettings (for
