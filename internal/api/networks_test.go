@@ -19,7 +19,6 @@ type fakeNetworks struct {
 	nets    []network.Inspect
 	calls   []string
 	created NetworkCreateOptions
-	ep      NetworkEndpointOptions
 }
 
 func (f *fakeNetworks) NetworkCreate(ctx context.Context, name string, o NetworkCreateOptions) (network.Inspect, error) {
@@ -53,28 +52,28 @@ func (f *fakeNetworks) NetworkRemove(ref string) error {
 
 func (f *fakeNetworks) NetworkPrune() ([]string, error) { return []string{"b", "a"}, nil }
 
-func (f *fakeNetworks) NetworkConnect(ctx context.Context, netRef, cid, ns string, o NetworkEndpointOptions) error {
-	f.calls = append(f.calls, fmt.Sprintf("connect %s %s %s", netRef, cid, ns))
-	f.ep = o
-	return nil
+// netBackend adds the ContainerNetworks ability to the fake containers.
+type netBackend struct {
+	*fakeBackend
+	calls []string
+	es    *network.EndpointSettings
 }
 
-func (f *fakeNetworks) NetworkDisconnect(ctx context.Context, netRef, cid string) error {
-	f.calls = append(f.calls, fmt.Sprintf("disconnect %s %s", netRef, cid))
-	return nil
-}
-
-// netnsBackend adds the ContainerNetNS ability to the fake containers.
-type netnsBackend struct{ *fakeBackend }
-
-func (netnsBackend) ContainerNetNS(ctx context.Context, ref string) (string, string, string, error) {
+func (b *netBackend) ContainerNetworkConnect(ctx context.Context, ref, netRef string, es *network.EndpointSettings) error {
 	if ref == "nosuch" {
-		return "", "", "", errdefs.NotFound("No such container: %s", ref)
+		return errdefs.NotFound("No such container: %s", ref)
 	}
-	return "cid-" + ref, "/" + ref, "/proc/42/ns/net", nil
+	b.calls = append(b.calls, fmt.Sprintf("connect %s %s", netRef, ref))
+	b.es = es
+	return nil
 }
 
-func newNetServer(t *testing.T, withNS bool) (*httptest.Server, *fakeNetworks) {
+func (b *netBackend) ContainerNetworkDisconnect(ctx context.Context, ref, netRef string, force bool) error {
+	b.calls = append(b.calls, fmt.Sprintf("disconnect %s %s %v", netRef, ref, force))
+	return nil
+}
+
+func newNetServer(t *testing.T, withNS bool) (*httptest.Server, *fakeNetworks, *netBackend) {
 	t.Helper()
 	nets := &fakeNetworks{nets: []network.Inspect{
 		{Network: network.Network{ID: "b1", Name: "bridge", Driver: "bridge", Scope: "local"}},
@@ -84,13 +83,14 @@ func newNetServer(t *testing.T, withNS bool) (*httptest.Server, *fakeNetworks) {
 			Containers: map[string]network.EndpointResource{"c": {}}},
 	}}
 	b := &fakeBackend{}
+	nb := &netBackend{fakeBackend: b}
 	var cb ContainerBackend = b
 	if withNS {
-		cb = netnsBackend{b}
+		cb = nb
 	}
 	srv := httptest.NewServer(New(Config{Containers: cb, Exec: b, Images: &fakeImages{}, Networks: nets}))
 	t.Cleanup(srv.Close)
-	return srv, nets
+	return srv, nets, nb
 }
 
 func TestNetworksUnwired(t *testing.T) {
@@ -101,14 +101,14 @@ func TestNetworksUnwired(t *testing.T) {
 			t.Errorf("%s without a backend: %d %s", p, r.code, r.body)
 		}
 	}
-	srv2, _ := newNetServer(t, false)
+	srv2, _, _ := newNetServer(t, false)
 	if r := call(t, srv2, "POST", "/networks/front/connect", `{"Container":"c"}`); r.code != 501 || !strings.Contains(r.body, "not wired") {
 		t.Errorf("connect without ContainerNetNS: %d %s", r.code, r.body)
 	}
 }
 
 func TestNetworkListFilters(t *testing.T) {
-	srv, _ := newNetServer(t, true)
+	srv, _, _ := newNetServer(t, true)
 	for _, tc := range []struct {
 		filters string
 		want    string
@@ -153,7 +153,7 @@ func TestNetworkListFilters(t *testing.T) {
 }
 
 func TestNetworkInspectCreateRemovePrune(t *testing.T) {
-	srv, nets := newNetServer(t, true)
+	srv, nets, _ := newNetServer(t, true)
 	if r := call(t, srv, "GET", "/networks/front", ""); r.code != 200 || !strings.Contains(r.body, `"Id":"u1"`) {
 		t.Errorf("inspect: %d %s", r.code, r.body)
 	}
@@ -191,24 +191,28 @@ func TestNetworkInspectCreateRemovePrune(t *testing.T) {
 }
 
 func TestNetworkConnectDisconnect(t *testing.T) {
-	srv, nets := newNetServer(t, true)
+	srv, _, cb := newNetServer(t, true)
 	body := `{"Container":"web","EndpointConfig":{"IPAMConfig":{"IPv4Address":"10.9.0.5"},"Aliases":["w"],"MacAddress":"02:42:0a:09:00:05"}}`
 	if r := call(t, srv, "POST", "/networks/front/connect", body); r.code != 200 {
 		t.Fatalf("connect: %d %s", r.code, r.body)
 	}
-	if got := nets.calls[len(nets.calls)-1]; got != "connect front cid-web /proc/42/ns/net" {
+	if got := cb.calls[len(cb.calls)-1]; got != "connect front web" {
 		t.Errorf("connect call: %s", got)
 	}
-	if e := nets.ep; e.IPv4 != "10.9.0.5" || e.Name != "web" || len(e.Aliases) != 1 || e.MAC != "02:42:0a:09:00:05" {
-		t.Errorf("endpoint options: %+v", e)
+	if e := cb.es; e == nil || e.IPAMConfig == nil || e.IPAMConfig.IPv4Address.String() != "10.9.0.5" ||
+		len(e.Aliases) != 1 || e.MacAddress.String() != "02:42:0a:09:00:05" {
+		t.Errorf("endpoint settings: %+v", e)
 	}
 	if r := call(t, srv, "POST", "/networks/front/connect", `{"Container":"nosuch"}`); r.code != 404 {
 		t.Errorf("connect missing container: %d %s", r.code, r.body)
 	}
+	if r := call(t, srv, "POST", "/networks/front/connect", `{}`); r.code != 400 {
+		t.Errorf("connect without container: %d %s", r.code, r.body)
+	}
 	if r := call(t, srv, "POST", "/networks/front/disconnect", `{"Container":"web","Force":true}`); r.code != 200 {
 		t.Errorf("disconnect: %d %s", r.code, r.body)
 	}
-	if got := nets.calls[len(nets.calls)-1]; got != "disconnect front cid-web" {
+	if got := cb.calls[len(cb.calls)-1]; got != "disconnect front web true" {
 		t.Errorf("disconnect call: %s", got)
 	}
 }
