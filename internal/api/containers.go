@@ -26,7 +26,7 @@ func (s *Server) routeContainers() {
 }
 
 func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
-	var req container.CreateRequest
+	var req createBody
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
@@ -36,13 +36,15 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
 	if req.HostConfig == nil {
 		req.HostConfig = &container.HostConfig{}
 	}
+	warnings, err := normalizeNetworking(versionFrom(r.Context()), &req)
+	if err != nil {
+		return err
+	}
 	resp, err := s.cfg.Containers.ContainerCreate(r.Context(), r.URL.Query().Get("name"), req.Config, req.HostConfig, req.NetworkingConfig)
 	if err != nil {
 		return err
 	}
-	if resp.Warnings == nil {
-		resp.Warnings = []string{}
-	}
+	resp.Warnings = append(append([]string{}, resp.Warnings...), warnings...)
 	writeJSON(w, http.StatusCreated, resp)
 	return nil
 }
@@ -76,7 +78,7 @@ func (s *Server) containerInspect(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, inspectFor(versionFrom(r.Context()), c))
 	return nil
 }
 

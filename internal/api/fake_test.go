@@ -15,6 +15,8 @@ import (
 // fakeBackend records calls; its func fields override the default answers.
 type fakeBackend struct {
 	calls []string
+	nc    *network.NetworkingConfig // of the last create
+	hc    *container.HostConfig     // of the last create
 
 	create  func(name string, cfg *container.Config, hc *container.HostConfig) (container.CreateResponse, error)
 	inspect func(ref string) (*container.InspectResponse, error)
@@ -30,6 +32,7 @@ func (f *fakeBackend) record(s string) { f.calls = append(f.calls, s) }
 
 func (f *fakeBackend) ContainerCreate(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) (container.CreateResponse, error) {
 	f.record("create " + name)
+	f.nc, f.hc = nc, hc
 	if f.create != nil {
 		return f.create(name, cfg, hc)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -214,5 +215,45 @@ func TestNetworkConnectDisconnect(t *testing.T) {
 	}
 	if got := cb.calls[len(cb.calls)-1]; got != "disconnect front web true" {
 		t.Errorf("disconnect call: %s", got)
+	}
+}
+
+func TestInfoNetworking(t *testing.T) {
+	b := &fakeBackend{}
+	sys := SystemInfo{ID: "X", Network: func() NetworkInfo {
+		return NetworkInfo{FirewallBackend: "nftables", FirewallInfo: [][2]string{{"Table", "ip wharf"}},
+			DefaultBridge: "wharf0", Warnings: []string{"WARNING: 172.17.0.0/16 is in use"}}
+	}}
+	srv := httptest.NewServer(New(Config{Containers: b, Exec: b, Images: &fakeImages{}, System: sys}))
+	t.Cleanup(srv.Close)
+	var info struct {
+		FirewallBackend *struct {
+			Driver string
+			Info   [][2]string
+		}
+		Warnings []string
+		Plugins  struct{ Network []string }
+	}
+	for _, tc := range []struct {
+		path     string
+		firewall bool
+	}{{"/v1.49/info", true}, {"/info", true}, {"/v1.48/info", false}, {"/v1.41/info", false}} {
+		info.FirewallBackend = nil
+		r := call(t, srv, "GET", tc.path, "")
+		if err := json.Unmarshal([]byte(r.body), &info); err != nil {
+			t.Fatal(err)
+		}
+		if got := info.FirewallBackend != nil; got != tc.firewall {
+			t.Errorf("%s: FirewallBackend present %v, want %v: %s", tc.path, got, tc.firewall, r.body)
+		}
+		if tc.firewall && (info.FirewallBackend.Driver != "nftables" || info.FirewallBackend.Info[0][1] != "ip wharf") {
+			t.Errorf("%s: FirewallBackend %+v", tc.path, info.FirewallBackend)
+		}
+		if len(info.Warnings) != 1 || !strings.Contains(info.Warnings[0], "172.17.0.0/16") {
+			t.Errorf("%s: warnings %q", tc.path, info.Warnings)
+		}
+		if !slices.Contains(info.Plugins.Network, "bridge") {
+			t.Errorf("%s: network plugins %v", tc.path, info.Plugins.Network)
+		}
 	}
 }

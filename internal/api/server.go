@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -39,6 +40,18 @@ type SystemInfo struct {
 	Seccomp  bool // the default seccomp profile is applied
 	// Registry is /info's RegistryConfig (mirrors, insecure registries).
 	Registry *registry.ServiceConfig
+	// Network, when set, gives /info the firewall backend, the default
+	// bridge and network warnings.
+	Network func() NetworkInfo
+}
+
+// NetworkInfo is what /info reports about networking.
+type NetworkInfo struct {
+	FirewallBackend string      // e.g. "nftables"
+	FirewallInfo    [][2]string // label/value pairs shown under it
+	DefaultBridge   string      // interface of the "bridge" network
+	DefaultSubnet   netip.Prefix
+	Warnings        []string // whole lines, "WARNING: ..."
 }
 
 // Optional abilities of the container backend, found by type assertion.

@@ -119,6 +119,15 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 			info.Images = len(imgs)
 		}
 	}
+	if s.cfg.System.Network != nil {
+		n := s.cfg.System.Network()
+		info.Plugins.Network = []string{"bridge", "host", "null"}
+		// FirewallBackend appeared in API 1.49; older clients never see it.
+		if n.FirewallBackend != "" && compareVersions(versionFrom(r.Context()), "1.49") >= 0 {
+			info.FirewallBackend = &system.FirewallInfo{Driver: n.FirewallBackend, Info: n.FirewallInfo}
+		}
+		info.Warnings = append(info.Warnings, n.Warnings...)
+	}
 	writeJSON(w, http.StatusOK, info)
 	return nil
 }
