@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -51,6 +52,9 @@ func (s *Service) ContainerCreate(ctx context.Context, name string, cfg *contain
 	if err := validateRestart(hc); err != nil {
 		return container.CreateResponse{}, err
 	}
+	if err := validateNetMode(cfg, hc, nc); err != nil {
+		return container.CreateResponse{}, err
+	}
 	if cfg.StopSignal != "" {
 		if _, err := oci.ParseSignal(cfg.StopSignal); err != nil {
 			return container.CreateResponse{}, errdefs.Invalid("Invalid signal: %s", cfg.StopSignal)
@@ -61,6 +65,10 @@ func (s *Service) ContainerCreate(ctx context.Context, name string, cfg *contain
 		return container.CreateResponse{}, errdefs.Invalid("no command specified")
 	}
 	hc.NetworkMode = networkMode(hc)
+	nets, err := s.createNetworks(hc, nc)
+	if err != nil {
+		return container.CreateResponse{}, err
+	}
 	if hc.LogConfig.Type == "" {
 		hc.LogConfig.Type = "json-file"
 	}
@@ -90,7 +98,7 @@ func (s *Service) ContainerCreate(ctx context.Context, name string, cfg *contain
 	dir := filepath.Join(s.cfg.Root, id)
 	r.Name, r.ImageID, r.Created = name, img.ID.String(), time.Now().UTC()
 	r.ImageArch = img.Config.Architecture
-	r.Config, r.HostConfig = cfg, hc
+	r.Config, r.HostConfig, r.Networks = cfg, hc, nets
 	r.State = State{Status: stateCreated}
 	r.LogPath = filepath.Join(dir, id+"-json.log")
 	r.HostnamePath = filepath.Join(dir, "hostname")
@@ -124,6 +132,31 @@ func (s *Service) createFiles(r *record, top digest.Digest) error {
 		return err
 	}
 	return s.save(r)
+}
+
+// createNetworks resolves and validates a new container's networks and
+// links: legacy --link on the default bridge, endpoint links elsewhere
+// (given as --link with a user network, the links go to that network).
+func (s *Service) createNetworks(hc *container.HostConfig, nc *network.NetworkingConfig) (map[string]*network.EndpointSettings, error) {
+	nets, err := s.networksFor(hc, nc)
+	if err != nil {
+		return nil, err
+	}
+	links := slices.Clone(hc.Links)
+	for name, es := range nets {
+		if name != "bridge" {
+			links = append(links, es.Links...)
+		}
+	}
+	if err := s.validateLinks(links); err != nil {
+		return nil, err
+	}
+	if hc.NetworkMode.IsUserDefined() && len(hc.Links) > 0 {
+		if es := nets[primaryName(&record{HostConfig: hc, Networks: nets})]; es != nil && len(es.Links) == 0 {
+			es.Links = slices.Clone(hc.Links)
+		}
+	}
+	return nets, nil
 }
 
 // validateLogConfig accepts the json-file driver and its rotation options.

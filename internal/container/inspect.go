@@ -72,10 +72,11 @@ func (s *Service) inspectLocked(r *record) *container.InspectResponse {
 			Networks: map[string]*network.EndpointSettings{},
 		},
 	}
-	if st.Status == stateRunning {
+	running := st.Status == stateRunning
+	if running {
 		resp.NetworkSettings.SandboxKey = "/proc/" + strconv.Itoa(st.Pid) + "/ns/net"
-		s.networkSettings(r, resp.NetworkSettings)
 	}
+	s.networkSettings(r, resp.NetworkSettings, running)
 	return resp
 }
 

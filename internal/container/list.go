@@ -1,9 +1,11 @@
 package container
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,9 +13,11 @@ import (
 
 	units "github.com/docker/go-units"
 	"github.com/moby/moby/api/types/container"
+	mnet "github.com/moby/moby/api/types/network"
 
 	"github.com/wharf/wharf/internal/api"
 	"github.com/wharf/wharf/internal/errdefs"
+	"github.com/wharf/wharf/internal/network/nat"
 )
 
 // ContainerList answers GET /containers/json: newest first.
@@ -43,7 +47,9 @@ func (s *Service) ContainerList(ctx context.Context, opts api.ListOptions) ([]co
 		if !f.match(r) {
 			continue
 		}
-		out = append(out, summaryLocked(r, now))
+		sum := summaryLocked(r, now)
+		s.summaryNetworks(r, &sum)
+		out = append(out, sum)
 		picked = append(picked, r)
 	}
 	s.mu.Unlock()
@@ -115,6 +121,9 @@ type filters struct {
 	status     map[string]bool
 	exited     map[int]bool
 	ancestors  map[string]bool // image IDs and the names as given
+	networks   []string        // names or IDs (prefixes)
+	publish    []mnet.Port     // container-side ports published
+	expose     []mnet.Port     // container-side ports exposed
 }
 
 var validStatus = map[string]bool{"created": true, "restarting": true, "running": true, "removing": true, "paused": true, "exited": true, "dead": true}
@@ -154,6 +163,21 @@ func (s *Service) compileFilters(in map[string][]string) (*filters, error) {
 						f.ancestors[img.ID.String()] = true
 					}
 				}
+			case "network":
+				f.networks = append(f.networks, v)
+			case "publish", "expose":
+				if !strings.Contains(v, "/") {
+					v += "/tcp"
+				}
+				p, err := mnet.ParsePort(v)
+				if err != nil {
+					return nil, errdefs.Invalid("invalid filter '%s=%s': %v", key, v, err)
+				}
+				if key == "publish" {
+					f.publish = append(f.publish, p)
+				} else {
+					f.expose = append(f.expose, p)
+				}
 			default:
 				return nil, errdefs.Invalid("invalid filter '%s'", key)
 			}
@@ -187,7 +211,49 @@ func (f *filters) match(r *record) bool {
 	if len(f.ancestors) > 0 && !f.ancestors[r.ImageID] && !f.ancestors[r.Config.Image] {
 		return false
 	}
+	if len(f.networks) > 0 && !slices.ContainsFunc(f.networks, func(n string) bool { return onNetwork(r, n) }) {
+		return false
+	}
+	if len(f.publish) > 0 && !slices.ContainsFunc(r.Ports, func(p nat.Port) bool {
+		k, _ := mnet.PortFrom(p.ContainerPort, mnet.IPProtocol(p.Proto))
+		return slices.Contains(f.publish, k)
+	}) {
+		return false
+	}
+	if len(f.expose) > 0 && !slices.ContainsFunc(f.expose, func(p mnet.Port) bool { _, ok := r.Config.ExposedPorts[p]; return ok }) {
+		return false
+	}
 	return true
+}
+
+// onNetwork: the container is configured on the network named ref (or
+// whose ID starts with it).
+func onNetwork(r *record, ref string) bool {
+	for name, es := range r.Networks {
+		if name == ref || es != nil && es.NetworkID != "" && strings.HasPrefix(es.NetworkID, ref) {
+			return true
+		}
+	}
+	return false
+}
+
+// summaryNetworks fills ps's Ports and NetworkSettings. Callers hold s.mu.
+func (s *Service) summaryNetworks(r *record, sum *container.Summary) {
+	ns := &container.NetworkSettings{Networks: map[string]*mnet.EndpointSettings{}}
+	s.networkSettings(r, ns, r.State.Status == stateRunning)
+	sum.NetworkSettings = &container.NetworkSettingsSummary{Networks: ns.Networks}
+	for p, bs := range ns.Ports {
+		if len(bs) == 0 {
+			sum.Ports = append(sum.Ports, container.PortSummary{PrivatePort: p.Num(), Type: string(p.Proto())})
+		}
+		for _, b := range bs {
+			n, _ := strconv.ParseUint(b.HostPort, 10, 16)
+			sum.Ports = append(sum.Ports, container.PortSummary{IP: b.HostIP, PrivatePort: p.Num(), PublicPort: uint16(n), Type: string(p.Proto())})
+		}
+	}
+	slices.SortFunc(sum.Ports, func(a, b container.PortSummary) int {
+		return cmp.Or(cmp.Compare(a.PrivatePort, b.PrivatePort), strings.Compare(a.Type, b.Type), cmp.Compare(a.PublicPort, b.PublicPort))
+	})
 }
 
 func anyMatch(res []*regexp.Regexp, s string) bool {

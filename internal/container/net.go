@@ -1,10 +1,12 @@
 package container
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -28,45 +30,71 @@ type networker interface {
 	Publish(containerID string, ports []nat.Port) error
 	Unpublish(containerID string) error
 	DNS(containerID string) ([]string, bool)
+	Get(ref string) (mnet.Inspect, error)
 }
 
-// bridgeNetwork names the network a container joins at start, or "" when
-// it has its own (none), the host's or another container's stack.
+// bridgeNetwork names the network a container joins first at start, or ""
+// when it has its own (none), the host's or another container's stack.
 func bridgeNetwork(hc *container.HostConfig) string {
 	switch m := hc.NetworkMode; {
-	case m == "" || m == "default" || m == "bridge":
-		return "bridge"
 	case m.IsNone() || m.IsHost() || m.IsContainer():
 		return ""
-	default:
-		return string(m)
 	}
+	return primaryRef(hc.NetworkMode)
+}
+
+// endpointOptions turns a network's configured settings into Connect's.
+func endpointOptions(r *record, es *mnet.EndpointSettings) network.EndpointOptions {
+	opts := network.EndpointOptions{Name: r.Name}
+	for _, a := range r.HostConfig.DNS {
+		opts.DNSUpstreams = append(opts.DNSUpstreams, a.String())
+	}
+	if es != nil {
+		if es.IPAMConfig != nil && es.IPAMConfig.IPv4Address.IsValid() {
+			opts.IPv4 = es.IPAMConfig.IPv4Address.String()
+		}
+		opts.Aliases = es.Aliases
+		if len(es.MacAddress) > 0 {
+			opts.MAC = es.MacAddress.String()
+		}
+	}
+	return opts
 }
 
 // connectNetwork attaches the created (not yet started) container whose
-// init is pid to its network, publishes its ports and rewrites its hosts
-// and resolv.conf to match. On error everything done is undone.
+// init is pid to its networks (the mode's first: eth0), publishes its
+// ports and rewrites its hosts and resolv.conf to match. On error
+// everything done is undone.
 func (s *Service) connectNetwork(ctx context.Context, r *record, pid int) error {
-	name := bridgeNetwork(r.HostConfig)
-	if s.net == nil || name == "" || pid <= 0 {
+	if s.net == nil || pid <= 0 {
 		return nil
 	}
-	opts := network.EndpointOptions{Name: r.Name}
-	ep, err := s.net.Connect(ctx, name, r.ID, fmt.Sprintf("/proc/%d/ns/net", pid), opts)
-	if err != nil {
-		return err
+	s.mu.Lock()
+	order := joinOrder(r)
+	opts := make([]network.EndpointOptions, len(order))
+	for i, name := range order {
+		opts[i] = endpointOptions(r, r.Networks[name])
+	}
+	s.mu.Unlock()
+	if len(order) == 0 {
+		return nil
+	}
+	netns := fmt.Sprintf("/proc/%d/ns/net", pid)
+	for i, name := range order {
+		if _, err := s.net.Connect(ctx, name, r.ID, netns, opts[i]); err != nil {
+			s.releaseNetwork(r)
+			return err
+		}
 	}
 	ports, err := publishedPorts(r.Config, r.HostConfig)
-	if err == nil {
+	if err == nil && len(ports) > 0 {
 		err = s.net.Publish(r.ID, ports)
 	}
 	if err == nil {
 		s.mu.Lock()
 		r.Ports = ports // the host ports picked, for inspect
 		s.mu.Unlock()
-	}
-	if err == nil {
-		err = s.rewriteNetworkFiles(r, ep.IPAddress)
+		err = s.rewriteNetworkFiles(r, true)
 	}
 	if err != nil {
 		s.releaseNetwork(r)
@@ -99,30 +127,102 @@ func (s *Service) releaseNetwork(r *record) {
 	}
 }
 
-// rewriteNetworkFiles gives /etc/hosts the container's address and
-// resolv.conf the embedded resolver on user networks. The files are
-// rewritten in place: they are already bind-mounted.
-func (s *Service) rewriteNetworkFiles(r *record, ip netip.Addr) error {
-	if ip.IsValid() {
-		hostname := r.Config.Hostname
-		if r.Config.Domainname != "" {
-			hostname += "." + r.Config.Domainname
+// rewriteNetworkFiles gives /etc/hosts the container's addresses, its
+// --add-host and --link entries, and resolv.conf the embedded resolver on
+// user networks (or the default one back when it left them). The files
+// are rewritten in place: they are already bind-mounted. starting says
+// the files still hold what create wrote.
+func (s *Service) rewriteNetworkFiles(r *record, starting bool) error {
+	eps := s.net.Endpoints(r.ID)
+	s.mu.Lock()
+	order := joinOrder(r)
+	hc, names := r.HostConfig, hostNames(r.Config)
+	s.mu.Unlock()
+	var own []hostLine
+	for _, name := range order {
+		if ep, ok := eps[name]; ok && ep.IPAddress.IsValid() {
+			own = append(own, hostLine{ep.IPAddress.String(), names})
 		}
-		hosts := strings.Replace(hostsFile(hostname, r.Config.Hostname), "127.0.1.1\t", ip.String()+"\t", 1)
-		if err := os.WriteFile(r.HostsPath, []byte(hosts), 0o644); err != nil {
+	}
+	if len(own) == 0 && !starting { // left its last network
+		own = []hostLine{{"127.0.1.1", names}}
+	}
+	if len(own) > 0 {
+		extra, err := s.extraHosts(r, eps)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(r.HostsPath, []byte(renderHosts(extra, own...)), 0o644); err != nil {
 			return err
 		}
 	}
-	servers, ok := s.net.DNS(r.ID)
-	if !ok {
-		return nil
+	_, embedded := s.net.DNS(r.ID)
+	if !embedded && starting {
+		// Unless a previous run left the embedded resolver in it, create's
+		// file is right: spare the start a rewrite.
+		cur, _ := os.ReadFile(r.ResolvConfPath)
+		if !bytes.Contains(cur, []byte("nameserver "+embeddedDNS+"\n")) {
+			return nil
+		}
 	}
-	var b strings.Builder
-	for _, ns := range servers {
-		b.WriteString("nameserver " + ns + "\n")
+	host, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil && !os.IsNotExist(err) {
+		return err
 	}
-	b.WriteString("options ndots:0\n")
-	return os.WriteFile(r.ResolvConfPath, []byte(b.String()), 0o644)
+	return os.WriteFile(r.ResolvConfPath, renderResolvConf(host, hc, embedded), 0o644)
+}
+
+// extraHosts are the --add-host entries ("host-gateway" is the default
+// bridge's gateway) and the --link ones: the linked container's address
+// on the network they share, then its alias, hostname and name.
+func (s *Service) extraHosts(r *record, eps map[string]network.Endpoint) ([]hostLine, error) {
+	var out []hostLine
+	for _, h := range r.HostConfig.ExtraHosts {
+		name, ip, err := parseExtraHost(h)
+		if err != nil {
+			return nil, err
+		}
+		if ip == "host-gateway" {
+			n, err := s.net.Get("bridge")
+			if err != nil || len(n.IPAM.Config) == 0 || !n.IPAM.Config[0].Gateway.IsValid() {
+				return nil, errors.New("unable to derive the IP value for host-gateway")
+			}
+			ip = n.IPAM.Config[0].Gateway.String()
+		}
+		out = append(out, hostLine{ip, name})
+	}
+	byNet := map[string][]string{}
+	if _, ok := eps["bridge"]; ok {
+		byNet["bridge"] = r.HostConfig.Links
+	}
+	s.mu.Lock()
+	for name, es := range r.Networks {
+		if _, ok := eps[name]; ok && es != nil && name != "bridge" {
+			byNet[name] = es.Links
+		}
+	}
+	s.mu.Unlock()
+	for netName, links := range byNet {
+		ls, err := parseLinks(links)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			child, err := s.lookup(l.name)
+			if err != nil {
+				return nil, errdefs.Invalid("could not get container for %s: %v", l.name, err)
+			}
+			ep, ok := s.net.Endpoints(child.ID)[netName]
+			if !ok || !ep.IPAddress.IsValid() {
+				return nil, errdefs.Invalid("Cannot link to a non running container: /%s AS /%s/%s", child.Name, r.Name, l.alias)
+			}
+			s.mu.Lock()
+			names := []string{l.alias, child.Config.Hostname, child.Name}
+			s.mu.Unlock()
+			out = append(out, hostLine{ep.IPAddress.String(), strings.Join(slices.Compact(names), " ")})
+		}
+	}
+	return out, nil
 }
 
 // publishedPorts turns -p (PortBindings) and -P (PublishAllPorts with
@@ -197,16 +297,36 @@ func hostPort(s, proto string, ip netip.Addr) (uint16, error) {
 	return uint16(l.Addr().(*net.TCPAddr).Port), nil
 }
 
-// networkSettings fills inspect's NetworkSettings from the endpoints.
-func (s *Service) networkSettings(r *record, ns *container.NetworkSettings) {
-	if s.net == nil {
+// networkSettings fills NetworkSettings.Networks from the configured
+// networks (empty addresses while not running, as Docker shows them) and,
+// when running, the live endpoints, and Ports from the published ports.
+// Callers hold s.mu.
+func (s *Service) networkSettings(r *record, ns *container.NetworkSettings, running bool) {
+	for name, es := range r.Networks {
+		if es == nil {
+			es = &mnet.EndpointSettings{}
+		}
+		ns.Networks[name] = es.Copy()
+	}
+	if s.net == nil || !running {
 		return
 	}
-	for name, ep := range s.net.Endpoints(r.ID) {
+	live := s.net.Endpoints(r.ID)
+	for name, ep := range live {
 		es := ep.EndpointSettings
+		if conf, ok := r.Networks[name]; ok && conf != nil {
+			es.IPAMConfig, es.Links, es.DriverOpts = conf.IPAMConfig.Copy(), slices.Clone(conf.Links), maps.Clone(conf.DriverOpts)
+			es.Aliases, es.GwPriority = slices.Clone(conf.Aliases), conf.GwPriority
+		}
+		if !isPredefined(name) {
+			// Docker's DNS names: name, aliases, short ID, hostname.
+			names := append([]string{r.Name}, es.Aliases...)
+			names = append(names, r.ID[:12], r.Config.Hostname)
+			es.DNSNames = dedup(names)
+		}
 		ns.Networks[name] = &es
 	}
-	if len(ns.Networks) == 0 {
+	if len(live) == 0 {
 		return
 	}
 	ns.Ports = mnet.PortMap{}
@@ -223,6 +343,17 @@ func (s *Service) networkSettings(r *record, ns *container.NetworkSettings) {
 			ns.Ports[p] = nil
 		}
 	}
+}
+
+// dedup drops repeated and empty names, keeping the first of each.
+func dedup(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // NetNamespaces maps each running container's ID to its netns path, for

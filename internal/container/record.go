@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	mnet "github.com/moby/moby/api/types/network"
 )
 
 const recordFile = "config.v2.json"
@@ -57,6 +58,9 @@ type record struct {
 	HasBeenManuallyStopped bool
 	// Ports are the ports published by the current run, host ports picked.
 	Ports []nat.Port `json:",omitempty"`
+	// Networks are the networks joined at every start, by name, with their
+	// configured endpoint settings (address, aliases, MAC, links).
+	Networks map[string]*mnet.EndpointSettings `json:",omitempty"`
 
 	op        sync.Mutex       // serialises start/stop/remove of this container
 	exited    chan struct{}    // closed at the next exit, then replaced (guarded by Service.mu)
@@ -138,6 +142,10 @@ func loadRecord(path string) (*record, error) {
 	rec.Name, rec.ImageID, rec.Created = r.Name, r.ImageID, r.Created
 	rec.Config, rec.HostConfig, rec.State, rec.RestartCount = r.Config, r.HostConfig, r.State, r.RestartCount
 	rec.HasBeenManuallyStopped = r.HasBeenManuallyStopped
+	rec.Ports, rec.Networks = r.Ports, r.Networks
+	if rec.Networks == nil { // a record from before networks were kept
+		rec.Networks = defaultNetworks(r.HostConfig)
+	}
 	rec.LogPath, rec.HostnamePath, rec.HostsPath, rec.ResolvConfPath = r.LogPath, r.HostnamePath, r.HostsPath, r.ResolvConfPath
 	return rec, nil
 }

@@ -1,0 +1,124 @@
+package container
+
+import (
+	"context"
+	"fmt"
+
+	mnet "github.com/moby/moby/api/types/network"
+
+	"github.com/wharf/wharf/internal/api"
+	"github.com/wharf/wharf/internal/errdefs"
+)
+
+var _ api.ContainerNetworks = (*Service)(nil)
+
+// ContainerNetworkConnect joins the container to a network: remembered in
+// its config (joined at every start) and, when it runs, attached at once
+// with its hosts and resolv.conf updated.
+func (s *Service) ContainerNetworkConnect(ctx context.Context, ref, netRef string, es *mnet.EndpointSettings) error {
+	r, err := s.lookup(ref)
+	if err != nil {
+		return err
+	}
+	r.op.Lock()
+	defer r.op.Unlock()
+	n, err := s.resolveNetwork(netRef)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	mode, gone := r.HostConfig.NetworkMode, r.gone
+	_, have := r.Networks[n.Name]
+	running := r.State.Status == stateRunning
+	pid := r.State.Pid
+	s.mu.Unlock()
+	switch {
+	case gone:
+		return errdefs.NotFound("No such container: %s", ref)
+	case mode.IsContainer() || mode.IsHost() && n.Name != "host":
+		return invalid(errSharedNetwork)
+	case n.Name == "host":
+		return errdefs.Invalid("cannot connect container to host network - container must be created in host network mode")
+	case mode.IsNone() || n.Name == "none":
+		return invalid(errNoneNetwork)
+	case have:
+		return errdefs.Forbidden("endpoint with name %s already exists in network %s", r.Name, n.Name)
+	}
+	conf, err := validateEndpoint(n, es)
+	if err != nil {
+		return err
+	}
+	if err := s.validateLinks(conf.Links); err != nil {
+		return err
+	}
+	if isPredefined(n.Name) {
+		conf.NetworkID = ""
+	}
+	if running && s.net != nil {
+		netns := fmt.Sprintf("/proc/%d/ns/net", pid)
+		if _, err := s.net.Connect(ctx, n.Name, r.ID, netns, endpointOptions(r, conf)); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	if r.Networks == nil {
+		r.Networks = map[string]*mnet.EndpointSettings{}
+	}
+	r.Networks[n.Name] = conf
+	err = s.save(r)
+	s.mu.Unlock()
+	if err == nil && running && s.net != nil {
+		err = s.rewriteNetworkFiles(r, false)
+	}
+	return err
+}
+
+// ContainerNetworkDisconnect leaves a network: forgotten by the config
+// and, when running, detached at once. force drops a network that no
+// longer exists from the config.
+func (s *Service) ContainerNetworkDisconnect(ctx context.Context, ref, netRef string, force bool) error {
+	r, err := s.lookup(ref)
+	if err != nil {
+		return err
+	}
+	r.op.Lock()
+	defer r.op.Unlock()
+	name := netRef
+	n, nerr := s.resolveNetwork(netRef)
+	if nerr == nil {
+		name = n.Name
+	} else if !force || !isNotFound(nerr) {
+		return nerr
+	}
+	s.mu.Lock()
+	mode, gone := r.HostConfig.NetworkMode, r.gone
+	_, have := r.Networks[name]
+	running := r.State.Status == stateRunning
+	s.mu.Unlock()
+	switch {
+	case gone:
+		return errdefs.NotFound("No such container: %s", ref)
+	case mode.IsHost() && name == "host":
+		return errdefs.Invalid("cannot disconnect container from host network - container was created in host network mode")
+	}
+	live := false
+	if running && s.net != nil {
+		_, live = s.net.Endpoints(r.ID)[name]
+	}
+	if !have && !live {
+		return errdefs.NotFound("container %s is not connected to network %s", r.ID, name)
+	}
+	if live {
+		if err := s.net.Disconnect(ctx, name, r.ID); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	s.mu.Lock()
+	delete(r.Networks, name)
+	err = s.save(r)
+	s.mu.Unlock()
+	if err == nil && live {
+		err = s.rewriteNetworkFiles(r, false)
+	}
+	return err
+}
