@@ -43,16 +43,18 @@ func (s *Service) ContainerCreate(ctx context.Context, name string, cfg *contain
 	if err != nil {
 		return container.CreateResponse{}, err
 	}
-	if err := oci.ValidateHostConfig(hc); err != nil {
+	if err := validateNetMode(cfg, hc, nc); err != nil {
+		return container.CreateResponse{}, err
+	}
+	// User networks are checked against the network service below; oci
+	// knows only the predefined modes.
+	if err := oci.ValidateHostConfig(ociHostConfig(hc)); err != nil {
 		return container.CreateResponse{}, err
 	}
 	if err := validateLogConfig(hc); err != nil {
 		return container.CreateResponse{}, err
 	}
 	if err := validateRestart(hc); err != nil {
-		return container.CreateResponse{}, err
-	}
-	if err := validateNetMode(cfg, hc, nc); err != nil {
 		return container.CreateResponse{}, err
 	}
 	if cfg.StopSignal != "" {

@@ -192,10 +192,10 @@ func (s *Service) extraHosts(r *record, eps map[string]network.Endpoint) ([]host
 		out = append(out, hostLine{ip, name})
 	}
 	byNet := map[string][]string{}
-	if _, ok := eps["bridge"]; ok {
-		byNet["bridge"] = r.HostConfig.Links
-	}
 	s.mu.Lock()
+	if _, ok := eps["bridge"]; ok && !r.HostConfig.NetworkMode.IsUserDefined() {
+		byNet["bridge"] = r.HostConfig.Links // legacy links, as Docker: not with a user network mode
+	}
 	for name, es := range r.Networks {
 		if _, ok := eps[name]; ok && es != nil && name != "bridge" {
 			byNet[name] = es.Links
@@ -213,6 +213,9 @@ func (s *Service) extraHosts(r *record, eps map[string]network.Endpoint) ([]host
 				return nil, errdefs.Invalid("could not get container for %s: %v", l.name, err)
 			}
 			ep, ok := s.net.Endpoints(child.ID)[netName]
+			if (!ok || !ep.IPAddress.IsValid()) && netName != "bridge" {
+				continue // a link on a user network names only containers on it
+			}
 			if !ok || !ep.IPAddress.IsValid() {
 				return nil, errdefs.Invalid("Cannot link to a non running container: /%s AS /%s/%s", child.Name, r.Name, l.alias)
 			}
