@@ -95,7 +95,7 @@ func (f *fakeNet) Endpoints(cid string) map[string]network.Endpoint {
 }
 
 func (f *fakeNet) Publish(cid string, ports []nat.Port) error { return nil }
-func (f *fakeNet) Unpublish(cid string) error                { return nil }
+func (f *fakeNet) Unpublish(cid string) error                 { return nil }
 
 func (f *fakeNet) DNS(cid string) ([]string, bool) {
 	f.mu.Lock()
