@@ -47,7 +47,7 @@ func (c *CLI) createContainer(o *containerOptions, cfg *container.Config, hc *co
 	if err != nil {
 		return "", err
 	}
-	opts := client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: o.name}
+	opts := client.ContainerCreateOptions{Config: cfg, HostConfig: hc, NetworkingConfig: o.networking, Name: o.name}
 	res, err := api.ContainerCreate(ctx(), opts)
 	if err != nil && cerrdefs.IsNotFound(err) && !client.IsErrConnectionFailed(err) {
 		ref := cfg.Image

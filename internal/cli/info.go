@@ -30,6 +30,9 @@ func (c *CLI) infoCommand() *cobra.Command {
 				return (table{}).write(c.Out, format, []any{res.Info})
 			}
 			printInfo(c.Out, res.Info)
+			for _, w := range res.Info.Warnings {
+				fmt.Fprintln(c.Err, w)
+			}
 			return nil
 		},
 	}
@@ -67,4 +70,12 @@ func printInfo(w io.Writer, i system.Info) {
 		i.KernelVersion, i.OperatingSystem, i.OSType, i.Architecture, i.NCPU, units.BytesSize(float64(i.MemTotal)))
 	p(" Name: %s\n ID: %s\n Docker Root Dir: %s\n Debug Mode: %t\n Experimental: %t\n Live Restore Enabled: %t",
 		i.Name, i.ID, i.DockerRootDir, i.Debug, i.ExperimentalBuild, i.LiveRestoreEnabled)
+	// As docker 28.3 and later print it (28.2 does not).
+	if fw := i.FirewallBackend; fw != nil {
+		p(" Firewall Backend: %s", fw.Driver)
+		for _, kv := range fw.Info {
+			p("  %s: %s", kv[0], kv[1])
+		}
+	}
+	p("")
 }

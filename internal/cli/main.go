@@ -73,7 +73,7 @@ func (c *CLI) rootCommand() *cobra.Command {
 		c.infoCommand(), c.pullCommand(), c.pushCommand(), c.loginCommand(),
 		c.logoutCommand(), c.searchCommand(), c.saveCommand(), c.loadCommand(),
 		c.historyCommand(), c.commitCommand(), c.diffCommand(), c.exportCommand(),
-		c.imageCommand(), c.pauseCommand(), c.unpauseCommand(), c.networkCommand(),
+		c.imageCommand(), c.pauseCommand(), c.unpauseCommand(), c.networkCommand(), c.portCommand(),
 	)
 	for _, cmd := range root.Commands() {
 		cmd.DisableFlagsInUseLine = true
@@ -108,3 +108,13 @@ func plural(n int) string {
 }
 
 func (c *CLI) printf(format string, a ...any) { fmt.Fprintf(c.Out, format, a...) }
+
+// rangeArgs is docker's RequiresRangeArgs.
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			return usageError{cmd: cmd, err: fmt.Errorf("%q requires at least %d and at most %d %s.", cmd.CommandPath(), lo, hi, plural(hi))}
+		}
+		return nil
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/moby/moby/api/types/network"
@@ -114,6 +115,7 @@ func (r networkRow) Labels() string {
 	for k, v := range r.s.Labels {
 		kv = append(kv, k+"="+v)
 	}
+	slices.Sort(kv) // docker's order is the map's: any order will do
 	return strings.Join(kv, ",")
 }
 
@@ -150,6 +152,7 @@ func (c *CLI) networkLsCommand() *cobra.Command {
 			if quiet {
 				format = "{{.ID}}"
 			}
+			slices.SortFunc(res.Items, func(a, b network.Summary) int { return naturalCompare(a.Name, b.Name) })
 			var rows []any
 			for _, n := range res.Items {
 				rows = append(rows, networkRow{s: n, noTrunc: noTrunc})

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -58,6 +59,7 @@ func (c *CLI) networkPruneCommand() *cobra.Command {
 				for _, n := range res.Report.NetworksDeleted {
 					fmt.Fprintln(c.Out, n)
 				}
+				fmt.Fprintln(c.Out) // docker ends the report with a blank line
 			}
 			return nil
 		},
@@ -69,21 +71,17 @@ func (c *CLI) networkPruneCommand() *cobra.Command {
 
 func (c *CLI) networkConnectCommand() *cobra.Command {
 	var (
-		ip      string
-		aliases []string
+		ip                         string
+		aliases, links, driverOpts []string
 	)
 	cmd := &cobra.Command{
 		Use:   "connect [OPTIONS] NETWORK CONTAINER",
 		Short: "Connect a container to a network",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			es := &network.EndpointSettings{Aliases: aliases}
-			if ip != "" {
-				a, err := netip.ParseAddr(ip)
-				if err != nil {
-					return fmt.Errorf("invalid IPv4 address: %s", ip)
-				}
-				es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: a}
+			es, err := endpointSettings(ip, aliases, links, driverOpts)
+			if err != nil {
+				return err
 			}
 			api, err := c.client()
 			if err != nil {
@@ -93,9 +91,45 @@ func (c *CLI) networkConnectCommand() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&ip, "ip", "", "IPv4 address (e.g., 172.30.100.104)")
-	cmd.Flags().StringArrayVar(&aliases, "alias", nil, "Add network-scoped alias for the container")
+	fl := cmd.Flags()
+	fl.StringVar(&ip, "ip", "", "IPv4 address (e.g., \"172.30.100.104\")")
+	fl.StringArrayVar(&aliases, "alias", nil, "Add network-scoped alias for the container")
+	fl.StringArrayVar(&links, "link", nil, "Add link to another container")
+	fl.StringArrayVar(&driverOpts, "driver-opt", nil, "driver options for the network")
 	return cmd
+}
+
+// endpointSettings builds network connect's endpoint from its flags.
+func endpointSettings(ip string, aliases, links, driverOpts []string) (*network.EndpointSettings, error) {
+	es := &network.EndpointSettings{Aliases: aliases}
+	if ip != "" {
+		a, err := netip.ParseAddr(ip)
+		if err != nil || !a.Is4() {
+			return nil, fmt.Errorf("invalid argument %q for \"--ip\" flag: invalid IPv4 address", ip)
+		}
+		es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: a}
+	}
+	for _, l := range links {
+		name, alias, _ := strings.Cut(l, ":")
+		if name == "" {
+			return nil, fmt.Errorf("invalid argument %q for \"--link\" flag: invalid link format", l)
+		}
+		if alias == "" {
+			alias = name
+		}
+		es.Links = append(es.Links, name+":"+alias)
+	}
+	if len(driverOpts) > 0 {
+		es.DriverOpts = map[string]string{}
+		for _, kv := range driverOpts {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return nil, fmt.Errorf("invalid key/value pair format in driver options")
+			}
+			es.DriverOpts[k] = v
+		}
+	}
+	return es, nil
 }
 
 func (c *CLI) networkDisconnectCommand() *cobra.Command {

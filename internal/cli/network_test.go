@@ -45,7 +45,7 @@ func TestNetworkCommands(t *testing.T) {
 	if code, out, _ = runCLI(t, "", "-H", host, "network", "rm", "front", "nosuch"); code != 1 || out != "front\n" {
 		t.Errorf("rm: %d %q", code, out)
 	}
-	if code, out, _ = runCLI(t, "", "-H", host, "network", "prune", "-f"); code != 0 || out != "Deleted Networks:\na\nb\n" {
+	if code, out, _ = runCLI(t, "", "-H", host, "network", "prune", "-f"); code != 0 || out != "Deleted Networks:\na\nb\n\n" {
 		t.Errorf("prune: %d %q", code, out)
 	}
 	if code, _, errOut = runCLI(t, "", "-H", host, "network", "connect", "--ip", "10.9.0.5", "--alias", "w", "front", "web"); code != 0 {

@@ -133,18 +133,7 @@ func (r psRow) Names() string {
 	return strings.Join(names, ",")
 }
 
-func (r psRow) Ports() string {
-	var out []string
-	for _, p := range r.s.Ports {
-		if p.IP.IsValid() && p.PublicPort != 0 {
-			out = append(out, fmt.Sprintf("%s:%d->%d/%s", p.IP, p.PublicPort, p.PrivatePort, p.Type))
-		} else {
-			out = append(out, fmt.Sprintf("%d/%s", p.PrivatePort, p.Type))
-		}
-	}
-	sort.Strings(out)
-	return strings.Join(out, ", ")
-}
+func (r psRow) Ports() string { return displayPorts(r.s.Ports) }
 
 func (r psRow) Size() string {
 	if r.s.SizeRw == 0 && r.s.SizeRootFs == 0 {

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"fmt"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -17,18 +16,20 @@ import (
 type containerOptions struct {
 	interactive, tty, rm, init, privileged, readOnly bool
 	name, workdir, user, hostname, entrypoint        string
-	cidfile, stopSignal, networkMode, restart        string
+	cidfile, stopSignal, restart                     string
 	logDriver                                        string
 	logOpts, securityOpts                            []string
 	detachKeys                                       string
 	env, envFile, labels, labelFile, attach          []string
-	publish, volumes, tmpfs, capAdd, capDrop         []string
+	volumes, tmpfs, capAdd, capDrop                  []string
 	groupAdd                                         []string
 	stopTimeout                                      int
 	pidsLimit                                        int64
 	memory                                           memBytes
 	cpus                                             nanoCPUs
 	flags                                            *pflag.FlagSet
+	net                                              netOptions
+	networking                                       *network.NetworkingConfig // set by containerConfig
 }
 
 func addContainerFlags(f *pflag.FlagSet, o *containerOptions) {
@@ -48,7 +49,6 @@ func addContainerFlags(f *pflag.FlagSet, o *containerOptions) {
 	f.StringVar(&o.cidfile, "cidfile", "", "Write the container ID to the file")
 	f.StringVar(&o.stopSignal, "stop-signal", "", "Signal to stop the container")
 	f.IntVar(&o.stopTimeout, "stop-timeout", 0, "Timeout (in seconds) to stop a container")
-	f.StringVar(&o.networkMode, "network", "", "Connect a container to a network")
 	f.StringVar(&o.restart, "restart", "no", "Restart policy to apply when a container exits")
 	f.StringVar(&o.detachKeys, "detach-keys", "", "Override the key sequence for detaching a container")
 	f.StringArrayVarP(&o.env, "env", "e", nil, "Set environment variables")
@@ -56,7 +56,6 @@ func addContainerFlags(f *pflag.FlagSet, o *containerOptions) {
 	f.StringArrayVarP(&o.labels, "label", "l", nil, "Set meta data on a container")
 	f.StringArrayVar(&o.labelFile, "label-file", nil, "Read in a line delimited file of labels")
 	f.StringArrayVarP(&o.attach, "attach", "a", nil, "Attach to STDIN, STDOUT or STDERR")
-	f.StringArrayVarP(&o.publish, "publish", "p", nil, "Publish a container's port(s) to the host")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "Bind mount a volume")
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "Mount a tmpfs directory")
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
@@ -68,6 +67,7 @@ func addContainerFlags(f *pflag.FlagSet, o *containerOptions) {
 	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "Tune container pids limit (set -1 for unlimited)")
 	f.VarP(&o.memory, "memory", "m", "Memory limit")
 	f.Var(&o.cpus, "cpus", "Number of CPUs")
+	addNetFlags(f, &o.net)
 }
 
 // containerConfig turns the flags, the image and its arguments into the create request.
@@ -137,7 +137,7 @@ func (o *containerOptions) setAttach(cfg *container.Config, detach bool) error {
 func (o *containerOptions) hostConfig(cfg *container.Config) (*container.HostConfig, error) {
 	hc := &container.HostConfig{
 		AutoRemove: o.rm, Privileged: o.privileged, ReadonlyRootfs: o.readOnly,
-		NetworkMode: container.NetworkMode(o.networkMode), CapAdd: o.capAdd, CapDrop: o.capDrop,
+		CapAdd: o.capAdd, CapDrop: o.capDrop,
 		GroupAdd: o.groupAdd, SecurityOpt: o.securityOpts,
 	}
 	hc.LogConfig.Type = o.logDriver
@@ -184,7 +184,8 @@ func (o *containerOptions) hostConfig(cfg *container.Config) (*container.HostCon
 		path, opts, _ := strings.Cut(t, ":")
 		hc.Tmpfs[path] = opts
 	}
-	return hc, o.setPorts(cfg, hc)
+	o.networking, err = o.net.apply(cfg, hc)
+	return hc, err
 }
 
 func parseRestart(s string) (container.RestartPolicy, error) {
@@ -198,39 +199,6 @@ func parseRestart(s string) (container.RestartPolicy, error) {
 		p.MaximumRetryCount = n
 	}
 	return p, container.ValidateRestartPolicy(p)
-}
-
-// setPorts parses -p [ip:][hostPort:]containerPort[/proto].
-func (o *containerOptions) setPorts(cfg *container.Config, hc *container.HostConfig) error {
-	for _, spec := range o.publish {
-		parts := strings.Split(spec, ":")
-		ctrPort := parts[len(parts)-1]
-		if !strings.Contains(ctrPort, "/") {
-			ctrPort += "/tcp"
-		}
-		port, err := network.ParsePort(ctrPort)
-		if err != nil {
-			return fmt.Errorf("invalid containerPort: %s", spec)
-		}
-		var b network.PortBinding
-		switch len(parts) {
-		case 2:
-			b.HostPort = parts[0]
-		case 3:
-			if parts[0] != "" {
-				if b.HostIP, err = netip.ParseAddr(strings.Trim(parts[0], "[]")); err != nil {
-					return fmt.Errorf("invalid IP address: %s", parts[0])
-				}
-			}
-			b.HostPort = parts[1]
-		}
-		if cfg.ExposedPorts == nil {
-			cfg.ExposedPorts, hc.PortBindings = network.PortSet{}, network.PortMap{}
-		}
-		cfg.ExposedPorts[port] = struct{}{}
-		hc.PortBindings[port] = append(hc.PortBindings[port], b)
-	}
-	return nil
 }
 
 // readEnv reads --env-file files then -e values; a bare NAME takes the CLI's own value.

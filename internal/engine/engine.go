@@ -178,14 +178,16 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("distribution: %w", err)
 	}
+	netAPI := networks{s: nets, table: nat.TableFor(o.BridgeName), bip: o.BIP}
 	handler := api.New(api.Config{
 		Containers: svc,
 		Exec:       svc,
 		Images:     images,
 		Registry:   dist,
 		Archive:    archives{images},
-		Networks:   nets,
+		Networks:   netAPI,
 		System: api.SystemInfo{
+			Network:  netAPI.info,
 			Registry: regCfg,
 			ID:       engineID(o.DataRoot),
 			Version:  Version,
