@@ -123,10 +123,9 @@ func primaryRef(mode container.NetworkMode) string {
 }
 
 // resolveNetwork finds a network by name, ID or ID prefix. Without a
-// network service the predefined names resolve to themselves and others
-// are kept as given.
+// network service names are kept as given.
 func (s *Service) resolveNetwork(ref string) (netInfo, error) {
-	if s.net == nil {
+	if s.net == nil || isPredefined(ref) { // predefined ones always exist: spare create a lookup
 		return netInfo{Name: ref}, nil
 	}
 	n, err := s.net.Get(ref)
