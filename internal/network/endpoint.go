@@ -67,8 +67,11 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 			return Endpoint{}, err
 		}
 	}
+	if err := s.settle(r, containerID); err != nil { // its old veth must go first: same name
+		return Endpoint{}, err
+	}
 	others := s.endpointsOf(containerID)
-	ifName := nextIfName(others)
+	ifName := s.nextIfName(containerID)
 	addr, err := s.ipam.Allocate(r.ID, containerID, want)
 	if err != nil {
 		return Endpoint{}, err
@@ -88,7 +91,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 	ep := &endpoint{ID: newID(), Name: opts.Name, Addr: addr, MAC: mac.String(), HostVeth: veth, IfName: ifName,
 		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath}
 	r.Endpoints[containerID] = ep
-	if err := s.save(r); err != nil {
+	if err := s.save(r, false); err != nil {
 		delete(r.Endpoints, containerID)
 		_ = bridge.Detach(veth)
 		_ = s.ipam.Release(r.ID, addr)
@@ -117,25 +120,6 @@ func (s *Service) Disconnect(ctx context.Context, networkRef, containerID string
 		return errdefs.NotFound("container %s is not connected to network %s", containerID, r.Name)
 	}
 	return s.detach(r, containerID)
-}
-
-// detach undoes Connect; the record is saved last, so a crash half-way
-// is finished by Reconcile.
-func (s *Service) detach(r *record, containerID string) error {
-	ep := r.Endpoints[containerID]
-	if err := bridge.Detach(ep.HostVeth); err != nil {
-		return err
-	}
-	if err := s.ipam.Release(r.ID, ep.Addr); err != nil {
-		return err
-	}
-	s.reg.Remove(r.Name, containerID)
-	delete(r.Endpoints, containerID)
-	if err := s.save(r); err != nil {
-		return err
-	}
-	s.refreshDNS(containerID)
-	return nil
 }
 
 // Endpoints returns the container's endpoints by network name, for
@@ -168,6 +152,17 @@ func (s *Service) Reconcile(ctx context.Context, live map[string]string) error {
 		for cid := range r.Endpoints {
 			if _, ok := live[cid]; !ok {
 				if err := s.detach(r, cid); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		if err := s.settleAll(r); err != nil { // this start's and a crashed daemon's
+			errs = append(errs, err)
+		}
+		// Addresses no endpoint holds (a crash between allocation and save).
+		for addr, owner := range s.ipam.List(r.ID) {
+			if r.Endpoints[owner] == nil && r.Leaving[owner] == nil {
+				if err := s.ipam.Release(r.ID, addr); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -218,11 +213,19 @@ func (s *Service) endpointsOf(containerID string) []*endpoint {
 	return out
 }
 
-// nextIfName is the first ethN the container does not use yet.
-func nextIfName(eps []*endpoint) string {
+// nextIfName is the first ethN the container does not use yet, counting
+// the interfaces of endpoints still being torn down.
+func (s *Service) nextIfName(containerID string) string {
+	used := map[string]bool{}
+	for _, r := range s.nets {
+		for _, m := range []map[string]*endpoint{r.Endpoints, r.Leaving} {
+			if ep, ok := m[containerID]; ok {
+				used[ep.IfName] = true
+			}
+		}
+	}
 	for i := 0; ; i++ {
-		name := fmt.Sprintf("eth%d", i)
-		if !slices.ContainsFunc(eps, func(e *endpoint) bool { return e.IfName == name }) {
+		if name := fmt.Sprintf("eth%d", i); !used[name] {
 			return name
 		}
 	}

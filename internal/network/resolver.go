@@ -117,7 +117,9 @@ func (s *Service) stopDNS(containerID string) {
 
 // Close stops every embedded resolver (daemon shutdown). Kernel state
 // stays: containers keep running.
+// Pending veth deletions are waited for.
 func (s *Service) Close() {
+	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id := range s.dns {

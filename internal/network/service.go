@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/network"
+	"github.com/vishvananda/netns"
 
 	"github.com/wharf/wharf/internal/errdefs"
 	"github.com/wharf/wharf/internal/network/bridge"
@@ -52,9 +53,14 @@ type Service struct {
 	nat  *nat.Table
 	reg  *dns.Registry
 
-	mu   sync.Mutex
-	nets map[string]*record // by ID
-	dns  map[string]*resolver
+	mu      sync.Mutex
+	nets    map[string]*record // by ID
+	dns     map[string]*resolver
+	pending map[string]*leaving // veths being deleted, by pendingKey
+
+	hostNS       netns.NsHandle // the namespace New ran in, for teardown goroutines
+	wg           sync.WaitGroup // teardown goroutines
+	holdTeardown chan struct{}  // tests: teardown goroutines wait for it
 }
 
 // New loads the network records, creates the predefined networks when
@@ -72,9 +78,14 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, ipam: st, nat: t, reg: dns.NewRegistry(),
-		nets: map[string]*record{}, dns: map[string]*resolver{}}
+	hostNS, err := netns.Get()
+	if err != nil {
+		return nil, fmt.Errorf("network namespace: %w", err)
+	}
+	s := &Service{cfg: cfg, ipam: st, nat: t, reg: dns.NewRegistry(), hostNS: hostNS,
+		nets: map[string]*record{}, dns: map[string]*resolver{}, pending: map[string]*leaving{}}
 	if err := s.loadRecords(); err != nil {
+		hostNS.Close()
 		return nil, err
 	}
 	if err := bridge.EnableForwarding(); err != nil {
@@ -177,7 +188,7 @@ func (s *Service) add(r *record) error {
 			return err
 		}
 	}
-	if err := s.save(r); err != nil {
+	if err := s.save(r, true); err != nil {
 		return err
 	}
 	s.nets[r.ID] = r
@@ -341,6 +352,9 @@ func (s *Service) remove(r *record) error {
 	}
 	if len(r.Endpoints) > 0 {
 		return errdefs.Conflict("error while removing network: network %s id %s has active endpoints", r.Name, r.ID)
+	}
+	if err := s.settleAll(r); err != nil {
+		return err
 	}
 	if err := s.teardown(r); err != nil {
 		return err

@@ -26,7 +26,7 @@ import (
 // into a new network namespace standing in for the host. The thread is
 // never unlocked: Go discards it with the test goroutine, so the host's own
 // links and rules are never touched.
-func inScratchHost(t *testing.T) {
+func inScratchHost(t testing.TB) {
 	t.Helper()
 	testenv.RequireRoot(t)
 	runtime.LockOSThread()
@@ -62,7 +62,7 @@ func inScratchHost(t *testing.T) {
 // ctr is a container stand-in: a named netns (/run/netns/NAME).
 type ctr struct{ id, ns, path string }
 
-func newCtr(t *testing.T) ctr {
+func newCtr(t testing.TB) ctr {
 	t.Helper()
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
@@ -88,7 +88,7 @@ func (c ctr) ping(addr netip.Addr) error {
 	return nil
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,9 @@ type record struct {
 	Options  map[string]string `json:"options,omitempty"`
 	// Endpoints by container ID.
 	Endpoints map[string]*endpoint `json:"endpoints,omitempty"`
+	// Leaving are disconnected endpoints whose veth is being deleted; their
+	// addresses stay allocated until it is gone (see teardown.go).
+	Leaving map[string]*endpoint `json:"leaving,omitempty"`
 }
 
 // endpoint is one container's attachment to a network.
@@ -84,8 +87,11 @@ func (s *Service) loadRecords() error {
 }
 
 // save writes r to a temporary file and renames it into place, so a crash
-// leaves the old or the new record, never half of one.
-func (s *Service) save(r *record) error {
+// of the daemon leaves the old or the new record, never half of one.
+// durable adds an fsync, for changes that must survive a power loss (a
+// network's creation); endpoints need none: after a reboot their
+// containers are gone and Reconcile drops them anyway.
+func (s *Service) save(r *record, durable bool) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("network store: %w", err)
@@ -97,7 +103,7 @@ func (s *Service) save(r *record) error {
 	}
 	defer os.Remove(f.Name())
 	_, err = f.Write(b)
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -91,7 +91,7 @@ func (s *Store) Add(network string, subnet netip.Prefix, gateway netip.Addr, ipR
 		return errdefs.Conflict("network %s already has subnet %s", network, p.Subnet)
 	}
 	s.state.Networks[network] = &pool{Subnet: subnet, Gateway: gateway, Range: ipRange, Owners: map[netip.Addr]string{}}
-	return s.save()
+	return s.save(true)
 }
 
 // Remove forgets a network and all its allocations.
@@ -102,7 +102,7 @@ func (s *Store) Remove(network string) error {
 		return nil
 	}
 	delete(s.state.Networks, network)
-	return s.save()
+	return s.save(true)
 }
 
 // Subnets lists the subnets of all networks, for FreeSubnet's inUse.
@@ -146,7 +146,7 @@ func (s *Store) Allocate(network, owner string, want netip.Addr) (netip.Addr, er
 			return netip.Addr{}, errdefs.Conflict("Address already in use")
 		}
 		p.Owners[want] = owner
-		return want, s.save()
+		return want, s.save(false)
 	}
 	addr, ok := p.next()
 	if !ok {
@@ -154,7 +154,7 @@ func (s *Store) Allocate(network, owner string, want netip.Addr) (netip.Addr, er
 	}
 	p.Owners[addr] = owner
 	p.Last = addr
-	return addr, s.save()
+	return addr, s.save(false)
 }
 
 // Release frees an address; releasing a free address is not an error.
@@ -169,7 +169,7 @@ func (s *Store) Release(network string, addr netip.Addr) error {
 		return nil
 	}
 	delete(p.Owners, addr)
-	return s.save()
+	return s.save(false)
 }
 
 // Owner says who holds addr on network ("" when nobody does).
@@ -240,8 +240,11 @@ func broadcast(p netip.Prefix) netip.Addr {
 }
 
 // save writes the state to a temporary file and renames it over the old
-// one, so a crash leaves either the old or the new state, never half.
-func (s *Store) save() error {
+// one, so a crash of the daemon leaves either the old or the new state,
+// never half. durable adds an fsync, for the pools (network creation and
+// removal); allocations need none: after a power loss their containers are
+// gone, and the daemon's reconcile releases them.
+func (s *Store) save(durable bool) error {
 	b, err := json.MarshalIndent(&s.state, "", "  ")
 	if err != nil {
 		return fmt.Errorf("ipam: %w", err)
@@ -258,9 +261,11 @@ func (s *Store) save() error {
 		f.Close()
 		return fmt.Errorf("ipam: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("ipam: %w", err)
+	if durable {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("ipam: %w", err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("ipam: %w", err)
