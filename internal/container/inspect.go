@@ -35,6 +35,9 @@ func (s *Service) inspectLocked(r *record) *container.InspectResponse {
 	}
 	cfg := *r.Config
 	hc := *r.HostConfig
+	if len(hc.Links) > 0 {
+		hc.Links = normalLinks(r.Name, hc.Links)
+	}
 	st := r.State
 	resp := &container.InspectResponse{
 		ID:      r.ID,

@@ -287,3 +287,22 @@ func TestConnectDisconnect(t *testing.T) {
 		t.Error("force disconnect from a network never joined succeeded")
 	}
 }
+
+func TestLinkEnvAndNames(t *testing.T) {
+	p80, p53 := mnet.MustParsePort("80/tcp"), mnet.MustParsePort("53/udp")
+	got := strings.Join(linkVars("my-db", "/app/my-db", "172.17.0.2", []mnet.Port{p80, p53}, []string{"PATH=/bin", "PW=x=y"}), "\n")
+	want := strings.Join([]string{"MY_DB_NAME=/app/my-db", "MY_DB_PORT=udp://172.17.0.2:53",
+		"MY_DB_PORT_53_UDP=udp://172.17.0.2:53", "MY_DB_PORT_53_UDP_ADDR=172.17.0.2", "MY_DB_PORT_53_UDP_PORT=53", "MY_DB_PORT_53_UDP_PROTO=udp",
+		"MY_DB_PORT_80_TCP=tcp://172.17.0.2:80", "MY_DB_PORT_80_TCP_ADDR=172.17.0.2", "MY_DB_PORT_80_TCP_PORT=80", "MY_DB_PORT_80_TCP_PROTO=tcp",
+		"MY_DB_ENV_PW=x=y"}, "\n")
+	if got != want {
+		t.Errorf("link env:\n%s\nwant\n%s", got, want)
+	}
+	c := withLinkEnv(&container.Config{Env: []string{"MY_DB_NAME=mine", "A=1"}}, []string{"MY_DB_NAME=/app/my-db", "MY_DB_PORT=x"})
+	if strings.Join(c.Env, ",") != "MY_DB_PORT=x,MY_DB_NAME=mine,A=1" {
+		t.Errorf("merged env: %v", c.Env)
+	}
+	if got := normalLinks("app", []string{"web:w", "db", "/x:/app/y"}); strings.Join(got, ",") != "/web:/app/w,/db:/app/db,/x:/app/y" {
+		t.Errorf("links: %v", got)
+	}
+}

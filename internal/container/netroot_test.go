@@ -27,6 +27,7 @@ type nsSup struct {
 	*fakeSup
 	t     *testing.T
 	procs map[string]*exec.Cmd
+	envs  map[string][]string
 }
 
 func (n *nsSup) Create(ctx context.Context, req supervisor.CreateRequest) (supervisor.State, error) {
@@ -55,6 +56,7 @@ func (n *nsSup) Create(ctx context.Context, req supervisor.CreateRequest) (super
 	st = *n.fakeSup.states[req.ID]
 	n.fakeSup.mu.Unlock()
 	n.procs[req.ID] = cmd
+	n.envs[req.ID] = req.Spec.Process.Env
 	return st, nil
 }
 
@@ -103,7 +105,7 @@ func TestRealNetworks(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFixture(t)
-	sup := &nsSup{fakeSup: f.sup, t: t, procs: map[string]*exec.Cmd{}}
+	sup := &nsSup{fakeSup: f.sup, t: t, procs: map[string]*exec.Cmd{}, envs: map[string][]string{}}
 	s, err := newService(f.cfg, deps{images: fakeImages{}, layers: f.layers, sup: sup, net: ns})
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +137,9 @@ func TestRealNetworks(t *testing.T) {
 		t.Errorf("resolv.conf: %s", resolv)
 	}
 	inNetns(t, appPid, "busybox", "ping", "-c1", "-W2", webIP)
+	if env := strings.Join(sup.envs[app], " "); !strings.Contains(env, "W_NAME=/app/w") {
+		t.Errorf("link env: %s", env)
+	}
 
 	// Live connect: web gets eth1 on back and answers there; then leaves.
 	must(t, s.ContainerNetworkConnect(ctx, "web", "back", nil))

@@ -109,6 +109,7 @@ func (s *Service) createRequest(r *record) (supervisor.CreateRequest, error) {
 		return supervisor.CreateRequest{}, err
 	}
 	in := s.ociInput(r, dirs)
+	in.Config = withLinkEnv(in.Config, s.linkEnv(r))
 	if mode := r.HostConfig.NetworkMode; mode.IsContainer() {
 		other, err := s.lookup(mode.ConnectedContainer())
 		if err != nil {
@@ -116,9 +117,17 @@ func (s *Service) createRequest(r *record) (supervisor.CreateRequest, error) {
 		}
 		s.mu.Lock()
 		pid, running := other.State.Pid, other.State.Status == stateRunning
+		otherName, otherState := other.Name, statusOf(other.State)
+		// Like Docker: the other container's hostname, hosts and resolv.conf.
+		cfg := *in.Config
+		cfg.Hostname, cfg.Domainname = other.Config.Hostname, other.Config.Domainname
+		in.Config, in.HostsPath, in.ResolvConfPath, in.HostnamePath = &cfg, other.HostsPath, other.ResolvConfPath, other.HostnamePath
 		s.mu.Unlock()
+		if other.ID == r.ID {
+			return supervisor.CreateRequest{}, errdefs.Invalid("cannot join own network namespace")
+		}
 		if !running {
-			return supervisor.CreateRequest{}, errdefs.Conflict("cannot join network namespace of a non running container: %s", other.ID)
+			return supervisor.CreateRequest{}, errdefs.Conflict("cannot join network namespace of a non running container: container %s is %s", otherName, otherState)
 		}
 		in.NetNSPath = fmt.Sprintf("/proc/%d/ns/net", pid)
 	}
