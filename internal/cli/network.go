@@ -169,7 +169,10 @@ func (c *CLI) networkLsCommand() *cobra.Command {
 }
 
 func (c *CLI) networkInspectCommand() *cobra.Command {
-	var format string
+	var (
+		format  string
+		verbose bool
+	)
 	cmd := &cobra.Command{
 		Use:   "inspect [OPTIONS] NETWORK [NETWORK...]",
 		Short: "Display detailed information on one or more networks",
@@ -182,7 +185,7 @@ func (c *CLI) networkInspectCommand() *cobra.Command {
 			var objs []inspected
 			var firstErr error
 			for _, ref := range args {
-				res, err := api.NetworkInspect(ctx(), ref, client.NetworkInspectOptions{})
+				res, err := api.NetworkInspect(ctx(), ref, client.NetworkInspectOptions{Verbose: verbose})
 				if err != nil {
 					if client.IsErrConnectionFailed(err) {
 						return err
@@ -203,5 +206,6 @@ func (c *CLI) networkInspectCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "Format output using a custom template")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "Verbose output for diagnostics")
 	return cmd
 }

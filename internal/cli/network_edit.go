@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	cerrdefs "github.com/containerd/errdefs"
 	"net/netip"
 	"strings"
 
@@ -11,7 +12,8 @@ import (
 )
 
 func (c *CLI) networkRmCommand() *cobra.Command {
-	return &cobra.Command{
+	var force bool
+	cmd := &cobra.Command{
 		Use:     "rm NETWORK [NETWORK...]",
 		Aliases: []string{"remove"},
 		Short:   "Remove one or more networks",
@@ -21,12 +23,24 @@ func (c *CLI) networkRmCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.forEach(args, func(ref string) error {
+			var failed []string
+			for _, ref := range args {
 				_, err := api.NetworkRemove(ctx(), ref, client.NetworkRemoveOptions{})
-				return err
-			})
+				switch {
+				case client.IsErrConnectionFailed(err):
+					return err
+				case force && cerrdefs.IsNotFound(err): // -f: a missing network is no error
+				case err != nil:
+					failed = append(failed, err.Error())
+				default:
+					fmt.Fprintln(c.Out, ref)
+				}
+			}
+			return joinFailures(failed)
 		},
 	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not error if the network does not exist")
+	return cmd
 }
 
 func (c *CLI) networkPruneCommand() *cobra.Command {

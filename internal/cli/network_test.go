@@ -45,6 +45,9 @@ func TestNetworkCommands(t *testing.T) {
 	if code, out, _ = runCLI(t, "", "-H", host, "network", "rm", "front", "nosuch"); code != 1 || out != "front\n" {
 		t.Errorf("rm: %d %q", code, out)
 	}
+	if code, out, _ = runCLI(t, "", "-H", host, "network", "rm", "-f", "front", "nosuch"); code != 0 || out != "front\n" {
+		t.Errorf("rm -f: %d %q", code, out)
+	}
 	if code, out, _ = runCLI(t, "", "-H", host, "network", "prune", "-f"); code != 0 || out != "Deleted Networks:\na\nb\n\n" {
 		t.Errorf("prune: %d %q", code, out)
 	}
