@@ -61,6 +61,10 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 			return Endpoint{}, errdefs.Invalid("invalid IPv4 address: %s", opts.IPv4)
 		}
 	}
+	upstreams, err := upstreamAddrs(opts.DNSUpstreams)
+	if err != nil {
+		return Endpoint{}, err
+	}
 	var mac net.HardwareAddr
 	if opts.MAC != "" {
 		if mac, err = parseMAC(opts.MAC); err != nil {
@@ -89,7 +93,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 		return Endpoint{}, err
 	}
 	ep := &endpoint{ID: newID(), Name: opts.Name, Addr: addr, MAC: mac.String(), HostVeth: veth, IfName: ifName,
-		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath}
+		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath, DNSUpstreams: upstreams}
 	r.Endpoints[containerID] = ep
 	if err := s.save(r, false); err != nil {
 		delete(r.Endpoints, containerID)

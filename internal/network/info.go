@@ -1,6 +1,10 @@
 package network
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+)
 
 // Info is what `docker info` reports about networking (CONTRACT).
 type Info struct {
@@ -12,15 +16,38 @@ type Info struct {
 	Warnings []string
 }
 
+// dockerDefault is Docker's usual range for the default bridge.
+var dockerDefault = netip.MustParsePrefix("172.17.0.0/16")
+
 // Info describes the firewall backend and the default bridge.
 func (s *Service) Info() Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in := Info{FirewallBackend: "nftables", DefaultBridge: s.cfg.DefaultBridge}
+	in := Info{FirewallBackend: "nftables", DefaultBridge: s.cfg.DefaultBridge, Warnings: slices.Clone(s.warnings)}
 	for _, r := range s.nets {
 		if r.Default {
 			in.DefaultSubnet = r.Subnet
 		}
 	}
 	return in
+}
+
+// subnetWarning says why the default bridge, given no subnet, is not on
+// 172.17.0.0/16: what on the host overlaps it (host lists the host's
+// prefixes), or that another of our networks holds it. "" when it is.
+func subnetWarning(bridge string, got netip.Prefix, host []netip.Prefix, ours bool) string {
+	if got == dockerDefault {
+		return ""
+	}
+	why := "is in use on this host"
+	for _, p := range host {
+		if p.Overlaps(dockerDefault) {
+			why = fmt.Sprintf("is in use on this host (%s)", p)
+			break
+		}
+	}
+	if ours {
+		why = "is used by another network"
+	}
+	return fmt.Sprintf("WARNING: %s %s: the default bridge network (%s) uses %s instead", dockerDefault, why, bridge, got)
 }

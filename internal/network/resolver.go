@@ -3,10 +3,12 @@ package network
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
 
 	"github.com/vishvananda/netns"
 
+	"github.com/wharf/wharf/internal/errdefs"
 	"github.com/wharf/wharf/internal/network/dns"
 )
 
@@ -72,7 +74,13 @@ func (s *Service) startDNS(containerID, netnsPath string) error {
 		return nil
 	}
 	s.stopDNS(containerID)
-	srv, err := dns.NewServer(s.reg, dns.Config{Networks: nets, Upstreams: s.cfg.DNSUpstreams})
+	upstreams := s.cfg.DNSUpstreams
+	for _, r := range s.nets { // the container's own --dns servers, if it has any
+		if ep, ok := r.Endpoints[containerID]; ok && len(ep.DNSUpstreams) > 0 {
+			upstreams = ep.DNSUpstreams
+		}
+	}
+	srv, err := dns.NewServer(s.reg, dns.Config{Networks: nets, Upstreams: upstreams})
 	if err != nil {
 		return err
 	}
@@ -93,6 +101,24 @@ func (s *Service) startDNS(containerID, netnsPath string) error {
 	go srv.Serve(pc, ln) // returns at Shutdown
 	s.dns[containerID] = &resolver{srv: srv, path: netnsPath}
 	return nil
+}
+
+// upstreamAddrs turns --dns values ("8.8.8.8", "[2001:db8::1]:5353") into
+// "host:port" forms, port 53 unless given.
+func upstreamAddrs(servers []string) ([]string, error) {
+	var out []string
+	for _, v := range servers {
+		if ap, err := netip.ParseAddrPort(v); err == nil {
+			out = append(out, ap.String())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, errdefs.Invalid("%s is not an ip address", v)
+		}
+		out = append(out, netip.AddrPortFrom(a.Unmap(), 53).String())
+	}
+	return out, nil
 }
 
 // refreshDNS updates or stops a container's resolver after a disconnect.

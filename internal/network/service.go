@@ -53,10 +53,11 @@ type Service struct {
 	nat  *nat.Table
 	reg  *dns.Registry
 
-	mu      sync.Mutex
-	nets    map[string]*record // by ID
-	dns     map[string]*resolver
-	pending map[string]*leaving // veths being deleted, by pendingKey
+	mu       sync.Mutex
+	nets     map[string]*record // by ID
+	dns      map[string]*resolver
+	pending  map[string]*leaving // veths being deleted, by pendingKey
+	warnings []string            // for Info
 
 	hostNS       netns.NsHandle // the namespace New ran in, for teardown goroutines
 	wg           sync.WaitGroup // teardown goroutines
@@ -96,6 +97,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if err := s.predefine(); err != nil {
 		return nil, fmt.Errorf("predefined networks: %w", err)
+	}
+	if err := s.checkDefaultSubnet(); err != nil {
+		return nil, err
 	}
 	for _, r := range s.nets {
 		if r.Driver != "bridge" {
@@ -142,6 +146,38 @@ func (s *Service) predefine() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkDefaultSubnet notes for Info when the default bridge, given no
+// subnet, is not on Docker's 172.17.0.0/16, and why.
+func (s *Service) checkDefaultSubnet() error {
+	if s.cfg.DefaultSubnet != "" {
+		return nil
+	}
+	var def *record
+	var ours bool
+	var skip []string
+	for _, r := range s.nets {
+		if r.Default {
+			def = r
+		} else if r.Subnet.Overlaps(dockerDefault) {
+			ours = true
+		}
+		if r.Bridge != "" {
+			skip = append(skip, r.Bridge)
+		}
+	}
+	if def == nil || def.Subnet == dockerDefault {
+		return nil
+	}
+	host, err := bridge.HostPrefixes(skip...)
+	if err != nil {
+		return err
+	}
+	if w := subnetWarning(def.Bridge, def.Subnet, host, ours); w != "" {
+		s.warnings = append(s.warnings, w)
 	}
 	return nil
 }

@@ -42,6 +42,9 @@ type endpoint struct {
 	IfName    string     `json:"ifName"`
 	Aliases   []string   `json:"aliases,omitempty"`
 	NetnsPath string     `json:"netnsPath"`
+	// DNSUpstreams are the container's --dns servers ("host:port") for its
+	// embedded resolver; kept so a restarted daemon reopens it the same.
+	DNSUpstreams []string `json:"dnsUpstreams,omitempty"`
 }
 
 // predefined networks cannot be removed.
