@@ -202,6 +202,12 @@ func (s *Service) networksFor(hc *container.HostConfig, nc *mnet.NetworkingConfi
 	slices.Sort(refs[1:])
 	for i, ref := range refs {
 		n, err := s.resolveNetwork(ref)
+		if isNotFound(err) {
+			// Like Docker: a network may be created after the container;
+			// start fails with a 404 if it is still missing (a 404 here
+			// would make clients pull the image).
+			n, err = netInfo{Name: ref}, nil
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -95,8 +95,6 @@ func TestCreateNetworkValidation(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"unknown network", nil, &container.HostConfig{NetworkMode: "nosuch"}, nil, errdefs.ErrNotFound, "network nosuch not found"},
-		{"unknown extra network", nil, nil, map[string]*mnet.EndpointSettings{"nosuch": {}}, errdefs.ErrNotFound, "network nosuch not found"},
 		{"ip on bridge", nil, nil, map[string]*mnet.EndpointSettings{"bridge": ip("172.17.0.9")}, errdefs.ErrInvalid, errIPDefaultNetwork},
 		{"alias on bridge", nil, &container.HostConfig{NetworkMode: "bridge"}, map[string]*mnet.EndpointSettings{"bridge": {Aliases: []string{"a"}}}, errdefs.ErrInvalid, errAliasDefaultNetwork},
 		{"ip outside subnet", nil, &container.HostConfig{NetworkMode: "mynet"}, map[string]*mnet.EndpointSettings{"mynet": ip("10.9.0.3")}, errdefs.ErrInvalid, "no configured subnet or ip-range contain the IP address 10.9.0.3"},
@@ -121,6 +119,15 @@ func TestCreateNetworkValidation(t *testing.T) {
 	}
 	if list, _ := f.s.ContainerList(context.Background(), api.ListOptions{All: true}); len(list) != 1 {
 		t.Errorf("failed creates left containers: %d", len(list))
+	}
+	// A network missing at create is Docker's 404 at start.
+	id, err := createNet(f.s, "", nil, &container.HostConfig{NetworkMode: "nosuch"}, map[string]*mnet.EndpointSettings{"other": {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.s.ContainerStart(context.Background(), id)
+	if !errors.Is(err, errdefs.ErrNotFound) || err.Error() != "network nosuch not found" {
+		t.Errorf("start on a missing network: %v", err)
 	}
 }
 
@@ -230,9 +237,8 @@ func TestConnectDisconnect(t *testing.T) {
 	if err := f.s.ContainerNetworkConnect(ctx, "app", "mynet", &mnet.EndpointSettings{Aliases: []string{"a1"}}); err != nil {
 		t.Fatal(err)
 	}
-	err = f.s.ContainerNetworkConnect(ctx, "app", "mynet", nil)
-	if !errors.Is(err, errdefs.ErrForbidden) || err.Error() != "endpoint with name app already exists in network mynet" {
-		t.Errorf("twice: %v", err)
+	if err := f.s.ContainerNetworkConnect(ctx, "app", "mynet", &mnet.EndpointSettings{Aliases: []string{"a2"}}); err != nil {
+		t.Errorf("twice while stopped (Docker keeps the first): %v", err)
 	}
 	for _, tc := range []struct{ ref, net, msg string }{
 		{"app", "nosuch", "network nosuch not found"},
@@ -255,6 +261,13 @@ func TestConnectDisconnect(t *testing.T) {
 	}
 	if got := len(n.Endpoints(id)); got != 2 {
 		t.Fatalf("endpoints at start: %d", got)
+	}
+	if a := n.opts[id+"/mynet"].Aliases; len(a) != 1 || a[0] != "a1" {
+		t.Errorf("aliases: %v", a)
+	}
+	err = f.s.ContainerNetworkConnect(ctx, "app", "mynet", nil)
+	if !errors.Is(err, errdefs.ErrForbidden) || err.Error() != "endpoint with name app already exists in network mynet" {
+		t.Errorf("twice while running: %v", err)
 	}
 	if err := f.s.ContainerNetworkDisconnect(ctx, "app", "mynet", false); err != nil {
 		t.Fatal(err)

@@ -41,12 +41,15 @@ func (s *Service) ContainerNetworkConnect(ctx context.Context, ref, netRef strin
 		return errdefs.Invalid("cannot connect container to host network - container must be created in host network mode")
 	case mode.IsNone() || n.Name == "none":
 		return invalid(errNoneNetwork)
-	case have:
-		return errdefs.Forbidden("endpoint with name %s already exists in network %s", r.Name, n.Name)
 	}
 	conf, err := validateEndpoint(n, es)
 	if err != nil {
 		return err
+	}
+	if have && running {
+		return errdefs.Forbidden("endpoint with name %s already exists in network %s", r.Name, n.Name)
+	} else if have {
+		return nil // Docker keeps the config it has
 	}
 	if err := s.validateLinks(conf.Links); err != nil {
 		return err
