@@ -34,7 +34,7 @@ func (s *Service) Publish(containerID string, ports []nat.Port) error {
 			return s.undo(done, err)
 		}
 		if err := s.nat.Publish(p); err != nil {
-			return s.undo(done, err)
+			return s.undo(done, s.nameHolder(err))
 		}
 		done = append(done, p)
 	}
@@ -51,6 +51,26 @@ func (s *Service) undo(done []nat.Port, err error) error {
 		_ = s.nat.Unpublish(p)
 	}
 	return err
+}
+
+// nameHolder adds the name of the container holding a port to nat's
+// "port is already allocated".
+func (s *Service) nameHolder(err error) error {
+	var pa *nat.PortAllocatedError
+	if !errors.As(err, &pa) {
+		return err
+	}
+	who := pa.Owner
+	if len(who) > 12 {
+		who = who[:12]
+	}
+	for _, r := range s.nets {
+		if ep, ok := r.Endpoints[pa.Owner]; ok && ep.Name != "" {
+			who = ep.Name + " (" + who + ")"
+			break
+		}
+	}
+	return errdefs.Conflict("%s: held by container %s", pa.Error(), who)
 }
 
 // primary is the container's eth0 endpoint (or any, if none is eth0).
@@ -89,7 +109,11 @@ func probe(p nat.Port) error {
 		}
 	}
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return errdefs.Conflict("Bind for %s failed: port is already allocated (a program on the host listens on %s/%d)", addr, p.Proto, p.HostPort)
+		who := portHolder(p.Proto, p.HostPort)
+		if who == "" {
+			who = "a program on this host"
+		}
+		return errdefs.Conflict("Bind for %s failed: address already in use by %s", addr, who)
 	}
 	if err != nil && p.HostIP.IsValid() && !p.HostIP.IsUnspecified() && errors.Is(err, syscall.EADDRNOTAVAIL) {
 		return errdefs.Invalid("Bind for %s failed: %s is not an address of this host", addr, p.HostIP)

@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -230,14 +232,16 @@ func TestService(t *testing.T) {
 			}
 		}
 		err := s.Publish(db.id, []nat.Port{{Proto: "tcp", HostPort: 18080, ContainerPort: 80}})
-		if !errors.Is(err, errdefs.ErrConflict) || !strings.Contains(err.Error(), web.id) {
+		want := "Bind for 0.0.0.0:18080 failed: port is already allocated: held by container web (" + web.id[:12] + ")"
+		if !errors.Is(err, errdefs.ErrConflict) || err.Error() != want {
 			t.Fatalf("port taken by web: %v", err)
 		}
 		ln, err := net.Listen("tcp4", "127.0.0.1:18081")
 		must(t, err)
 		defer ln.Close()
 		err = s.Publish(db.id, []nat.Port{{Proto: "tcp", HostPort: 18082, ContainerPort: 80}, {Proto: "tcp", HostPort: 18081, ContainerPort: 80}})
-		if !errors.Is(err, errdefs.ErrConflict) || !strings.Contains(err.Error(), "program on the host") {
+		want = fmt.Sprintf("Bind for 0.0.0.0:18081 failed: address already in use by pid %d (%s)", os.Getpid(), procComm(t, os.Getpid()))
+		if !errors.Is(err, errdefs.ErrConflict) || err.Error() != want {
 			t.Fatalf("port held by a host program: %v", err)
 		}
 		if owned(t, s, db.id) != 0 {

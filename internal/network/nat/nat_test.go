@@ -229,7 +229,9 @@ func TestPublish(t *testing.T) {
 
 	other := web
 	other.ID, other.HostIP = "ctr2", netip.MustParseAddr("127.0.0.1")
-	if err := tb.Publish(other); !errors.Is(err, errdefs.ErrConflict) || !strings.Contains(err.Error(), "ctr1") {
+	var pa *PortAllocatedError
+	if err := tb.Publish(other); !errors.Is(err, errdefs.ErrConflict) || !errors.As(err, &pa) || pa.Owner != "ctr1" ||
+		!strings.HasSuffix(err.Error(), "failed: port is already allocated") {
 		t.Fatalf("publish over a taken port: %v, want a conflict naming ctr1", err)
 	}
 

@@ -70,6 +70,19 @@ func (p Port) overlaps(key string) bool {
 	return !mine.IsValid() || mine.IsUnspecified() || ap.Addr().IsUnspecified() || ap.Addr() == mine
 }
 
+// PortAllocatedError is Docker's "port is already allocated": another
+// owner (Owner, a port ID) publishes the host address Addr. It is a Conflict.
+type PortAllocatedError struct {
+	Addr  string // "0.0.0.0:8080"
+	Owner string
+}
+
+func (e *PortAllocatedError) Error() string {
+	return "Bind for " + e.Addr + " failed: port is already allocated"
+}
+
+func (e *PortAllocatedError) Unwrap() error { return errdefs.ErrConflict }
+
 // Publish adds, in one atomic batch, the rules of one published port:
 //   - prerouting: "fib daddr type local [ip daddr H] proto dport HP dnat to C:CP"
 //     for packets from other hosts and from containers (hairpin);
@@ -98,7 +111,7 @@ func (t *Table) Publish(p Port) error {
 		if r.Owner == p.ID && r.Key == p.key() {
 			return nil
 		}
-		return errdefs.Conflict("Bind for %s failed: port is already allocated (published by %s)", strings.TrimPrefix(p.hostKey(), p.Proto+"/"), r.Owner)
+		return &PortAllocatedError{Addr: strings.TrimPrefix(p.hostKey(), p.Proto+"/"), Owner: r.Owner}
 	}
 	if !p.HostIP.IsValid() || p.HostIP.IsLoopback() || p.HostIP.IsUnspecified() {
 		if err := RouteLocalnet(p.Bridge); err != nil {
