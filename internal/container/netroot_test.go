@@ -101,6 +101,11 @@ func TestRealNetworks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The service may finish detaching in the background: wait for it
+	// before the temp dirs go (Close, where it has one).
+	if c, ok := any(ns).(interface{ Close() }); ok {
+		t.Cleanup(c.Close)
+	}
 	if _, err := ns.Create(ctx, "back", network.CreateOptions{Subnet: "10.77.0.0/24"}); err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +175,9 @@ func TestRealNetworks(t *testing.T) {
 		if eps := ns.Endpoints(id); len(eps) != 0 {
 			t.Errorf("%s endpoints after exit: %v", id[:12], eps)
 		}
+		// Remove waits for the exit's bookkeeping: nothing writes into the
+		// temp dirs after the test.
+		must(t, s.ContainerRemove(ctx, id, true, false))
 	}
 }
 
