@@ -48,7 +48,7 @@ func (s *Service) ContainerCreate(ctx context.Context, name string, cfg *contain
 	}
 	// User networks are checked against the network service below; oci
 	// knows only the predefined modes.
-	if err := oci.ValidateHostConfig(ociHostConfig(hc)); err != nil {
+	if err := oci.ValidateHostConfig(hc); err != nil {
 		return container.CreateResponse{}, err
 	}
 	if err := validateLogConfig(hc); err != nil {

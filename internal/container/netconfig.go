@@ -91,17 +91,6 @@ func parseExtraHost(s string) (name, ip string, err error) {
 	return name, ip, nil
 }
 
-// ociHostConfig hides a user network's name from oci, which knows only
-// the predefined modes (a user network is a new netns like the bridge's).
-func ociHostConfig(hc *container.HostConfig) *container.HostConfig {
-	if !hc.NetworkMode.IsUserDefined() {
-		return hc
-	}
-	c := *hc
-	c.NetworkMode = "bridge"
-	return &c
-}
-
 // netInfo is what validation needs to know of a network.
 type netInfo struct {
 	Name, ID string

@@ -158,7 +158,7 @@ func (s *Service) ociInput(r *record, dirs []string) oci.Input {
 	return oci.Input{
 		ID:             r.ID,
 		Config:         r.Config,
-		HostConfig:     ociHostConfig(r.HostConfig),
+		HostConfig:     r.HostConfig,
 		RootPath:       filepath.Join(s.cfg.ExecRoot, r.ID, "rootfs"),
 		RootfsDirs:     dirs,
 		HostsPath:      r.HostsPath,

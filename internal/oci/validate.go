@@ -74,8 +74,8 @@ func validateHostConfig(hc *container.HostConfig) error {
 	return nil
 }
 
-// validateModes checks the namespace modes this engine knows; user-defined
-// networks arrive with the networking work.
+// validateModes checks the namespace modes; any other network mode names a
+// user-defined network, which the network service resolves at start.
 func validateModes(hc *container.HostConfig) error {
 	switch nm := string(hc.NetworkMode); {
 	case nm == "", nm == "default", nm == "bridge", nm == "none", nm == "host":
@@ -83,8 +83,6 @@ func validateModes(hc *container.HostConfig) error {
 		if strings.TrimPrefix(nm, "container:") == "" {
 			return errdefs.Invalid("invalid network mode: %s: a container name or ID is required", nm)
 		}
-	default:
-		return errdefs.Invalid("network %s not found", nm)
 	}
 	if !hc.IpcMode.Valid() {
 		return errdefs.Invalid("invalid IPC mode: %v", hc.IpcMode)
