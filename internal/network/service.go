@@ -13,8 +13,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log"
 	"maps"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,7 +38,7 @@ const OptBridgeName = "com.docker.network.bridge.name"
 
 // Config configures New.
 type Config struct {
-	Root          string // state directory: networks/*.json and ipam.json
+	Root          string // state directory: networks/*.json
 	DefaultBridge string // interface of the "bridge" network; "" = wharf0
 	DefaultSubnet string // "" = 172.17.0.0/16, or the next free default pool
 	MTU           int    // 0 = kernel default
@@ -71,10 +73,13 @@ func New(cfg Config) (*Service, error) {
 	if cfg.DefaultBridge == "" {
 		cfg.DefaultBridge = "wharf0"
 	}
-	st, err := ipam.New(filepath.Join(cfg.Root, "ipam.json"))
+	// Addresses live in the records (networks and their endpoints), the one
+	// truth on disk: ipam is rebuilt from them, and Connect writes one file.
+	st, err := ipam.New("")
 	if err != nil {
 		return nil, err
 	}
+	_ = os.Remove(filepath.Join(cfg.Root, "ipam.json")) // kept by older versions
 	t, err := nat.New(nat.WithTableName(cfg.TableName))
 	if err != nil {
 		return nil, err
@@ -86,6 +91,10 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, ipam: st, nat: t, reg: dns.NewRegistry(), hostNS: hostNS,
 		nets: map[string]*record{}, dns: map[string]*resolver{}, pending: map[string]*leaving{}}
 	if err := s.loadRecords(); err != nil {
+		hostNS.Close()
+		return nil, err
+	}
+	if err := s.rebuildIPAM(); err != nil {
 		hostNS.Close()
 		return nil, err
 	}
@@ -115,6 +124,27 @@ func New(cfg Config) (*Service, error) {
 		}
 	}
 	return s, nil
+}
+
+// rebuildIPAM registers every bridge network's pool and the addresses of
+// its endpoints, leaving ones included (their veths may still exist).
+func (s *Service) rebuildIPAM() error {
+	for _, r := range s.nets {
+		if r.Driver != "bridge" {
+			continue
+		}
+		if err := s.ipam.Add(r.ID, r.Subnet, r.Gateway, r.IPRange); err != nil {
+			return fmt.Errorf("network %s: %w", r.Name, err)
+		}
+		for _, eps := range []map[string]*endpoint{r.Endpoints, r.Leaving} {
+			for cid, ep := range eps {
+				if _, err := s.ipam.Allocate(r.ID, cid, ep.Addr); err != nil {
+					log.Printf("network %s: container %.12s: address %s: %v", r.Name, cid, ep.Addr, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // predefine creates bridge, host and none when they are missing.

@@ -58,8 +58,13 @@ func Attach(bridge, containerID, netnsPath, ifName string, addr netip.Prefix, gw
 	if err := Detach(name); err != nil {
 		return "", err
 	}
+	// The host end is up and on the bridge from the create request itself
+	// (the library adds the master right after): fewer round trips. The
+	// kernel ignores an alias at creation: it is set after.
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
+	attrs.Flags = net.FlagUp
+	attrs.MasterIndex = br.Attrs().Index
 	if mtu > 0 {
 		attrs.MTU = mtu
 	}
@@ -76,31 +81,13 @@ func Attach(bridge, containerID, netnsPath, ifName string, addr netip.Prefix, gw
 			_ = Detach(name)
 		}
 	}()
-	if err := plugHost(name, containerID, br); err != nil {
-		return "", err
+	if err := netlink.LinkSetAlias(veth, AliasPrefix+containerID); err != nil {
+		return "", fmt.Errorf("attach: alias %s: %w", name, err)
 	}
 	if err := configurePeer(ns, ifName, addr, gw); err != nil {
 		return "", err
 	}
 	return name, nil
-}
-
-// plugHost joins the host end to the bridge, labels it and brings it up.
-func plugHost(hostVeth, containerID string, br netlink.Link) error {
-	link, err := netlink.LinkByName(hostVeth)
-	if err != nil {
-		return fmt.Errorf("attach: %s: %w", hostVeth, err)
-	}
-	if err := netlink.LinkSetMaster(link, br); err != nil {
-		return fmt.Errorf("attach: %s to %s: %w", hostVeth, br.Attrs().Name, err)
-	}
-	if err := netlink.LinkSetAlias(link, AliasPrefix+containerID); err != nil {
-		return fmt.Errorf("attach: alias %s: %w", hostVeth, err)
-	}
-	if err := netlink.LinkSetUp(link); err != nil {
-		return fmt.Errorf("attach: %s up: %w", hostVeth, err)
-	}
-	return nil
 }
 
 // configurePeer sets up the container end from outside, through a netlink
@@ -111,10 +98,7 @@ func configurePeer(ns netns.NsHandle, ifName string, addr netip.Prefix, gw netip
 		return fmt.Errorf("attach: netlink in container namespace: %w", err)
 	}
 	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		return fmt.Errorf("attach: lo: %w", err)
-	}
+	lo := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Name: "lo", Index: 1}} // lo is always 1 in a netns
 	if err := h.LinkSetUp(lo); err != nil {
 		return fmt.Errorf("attach: lo up: %w", err)
 	}

@@ -36,9 +36,14 @@ type pool struct {
 	Owners  map[netip.Addr]string `json:"owners"`
 }
 
-// New opens the store kept in the file at path; a missing file is an empty store.
+// New opens the store kept in the file at path; a missing file is an empty
+// store, and path "" keeps it in memory only (for an owner that rebuilds it
+// from its own records at start).
 func New(path string) (*Store, error) {
 	s := &Store{path: path, state: state{Networks: map[string]*pool{}}}
+	if path == "" {
+		return s, nil
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return s, nil
@@ -245,6 +250,9 @@ func broadcast(p netip.Prefix) netip.Addr {
 // removal); allocations need none: after a power loss their containers are
 // gone, and the daemon's reconcile releases them.
 func (s *Store) save(durable bool) error {
+	if s.path == "" {
+		return nil
+	}
 	b, err := json.MarshalIndent(&s.state, "", "  ")
 	if err != nil {
 		return fmt.Errorf("ipam: %w", err)
