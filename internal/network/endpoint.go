@@ -185,14 +185,21 @@ func (s *Service) Reconcile(ctx context.Context, live map[string]string) error {
 			s.stopDNS(id)
 		}
 	}
-	// Veths of containers we have no record of (a crash between Attach and save).
-	links, err := bridge.Leftovers(bridge.AliasPrefix)
+	// Veths of containers we have no record of (a crash between Attach and
+	// save), on our own bridges only: other daemons' veths are not ours.
+	var bridges []string
+	for _, r := range s.nets {
+		if r.Bridge != "" {
+			bridges = append(bridges, r.Bridge)
+		}
+	}
+	members, err := bridge.Members(bridges...)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	for _, l := range links {
-		if cid, err := bridge.ContainerOf(l); err == nil && cid != "" && !keep[cid] {
-			if err := bridge.Detach(l); err != nil {
+	for veth, cid := range members {
+		if cid != "" && !keep[cid] {
+			if err := bridge.Detach(veth); err != nil {
 				errs = append(errs, err)
 			}
 		}

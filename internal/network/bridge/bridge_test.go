@@ -126,6 +126,13 @@ func TestAttachTwoContainersPing(t *testing.T) {
 	if !slices.Equal(left, want) {
 		t.Fatalf("Leftovers = %v, want %v", left, want)
 	}
+	// Members sees only the named bridges' veths.
+	if m, err := Members(testBridge); err != nil || len(m) != 2 || m[veth1] != "c1id" || m[veth2] != "c2id" {
+		t.Fatalf("Members(%s) = %v, %v", testBridge, m, err)
+	}
+	if m, err := Members("nosuchbridge0"); err != nil || len(m) != 0 {
+		t.Fatalf("Members(nosuchbridge0) = %v, %v", m, err)
+	}
 
 	// Attaching the same container again replaces its stale veth.
 	if v, err := Attach(testBridge, "c1id", path1, "eth1", netip.MustParsePrefix("10.77.0.4/24"), netip.Addr{}, nil, 0); err != nil || v != veth1 {

@@ -47,6 +47,33 @@ func Leftovers(prefix string) ([]string, error) {
 	return out, nil
 }
 
+// Members maps the host veths enslaved to the named bridges that carry a
+// container alias (from Attach) to that container's ID. Reconcile looks
+// only there: veths on other daemons' bridges are theirs.
+func Members(bridges ...string) (map[string]string, error) {
+	idx := map[int]bool{}
+	for _, name := range bridges {
+		if l, err := netlink.LinkByName(name); err == nil {
+			idx[l.Attrs().Index] = true
+		}
+	}
+	out := map[string]string{}
+	if len(idx) == 0 {
+		return out, nil
+	}
+	links, err := netlink.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	for _, l := range links {
+		a := l.Attrs()
+		if l.Type() == "veth" && idx[a.MasterIndex] && strings.HasPrefix(a.Alias, AliasPrefix) {
+			out[a.Name] = strings.TrimPrefix(a.Alias, AliasPrefix)
+		}
+	}
+	return out, nil
+}
+
 // ContainerOf returns the container ID recorded in a host veth's alias by
 // Attach ("" if it carries none).
 func ContainerOf(hostVeth string) (string, error) {
