@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wharf/wharf/internal/testenv"
+)
+
+// TestNetPublishedPorts: -p in its forms on the default bridge answers on
+// 127.0.0.1 and on the host's own address on the bridge (not on it for a
+// 127.0.0.1 binding), hairpin from the container to its own published
+// port works, and `port`, inspect and the issue's templates show Docker's
+// shapes.
+func TestNetPublishedPorts(t *testing.T) {
+	skipNoBridgeOnReference(t)
+	pending(t, reconcileBug)
+	d, w := netSetup(t)
+	hostIP := gatewayOf(t, w, "bridge") // the host's own non-loopback address
+	hp, hpl, r0 := freePort(t), freePort(t), freePort(t)
+	for r0 == hp || r0+1 == hp || r0 == hpl || r0+1 == hpl {
+		r0 = freePort(t)
+	}
+
+	a := httpd(t, w, "pa", "-p", fmt.Sprintf("%d:80", hp))
+	b := httpd(t, w, "pb", "-p", fmt.Sprintf("127.0.0.1:%d:80", hpl))
+	c := httpd(t, w, "pc", "-p", "80")
+	rng := mustID(t, w.must(t, "run", "-d", "--name", "pr", "-p", fmt.Sprintf("%d-%d:80-81", r0, r0+1), "busybox", "sh", "-c",
+		"httpd -p 81 -h /etc && exec httpd -f -p 80 -h /etc"))
+
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hp), a[:12])
+	mustHostGet(t, fmt.Sprintf("http://%s:%d/hostname", hostIP, hp), a[:12])
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hpl), b[:12])
+	if body, ok := hostGet(fmt.Sprintf("http://%s:%d/hostname", hostIP, hpl)); ok {
+		t.Errorf("a port published on 127.0.0.1 answers on %s: %q", hostIP, body)
+	}
+	random := w.must(t, "port", c, "80")
+	ap, err := netip.ParseAddrPort(random)
+	if err != nil || ap.Addr().String() != "0.0.0.0" || ap.Port() == 0 {
+		t.Fatalf("port pc 80: %q, want 0.0.0.0:<random>", random)
+	}
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", ap.Port()), c[:12])
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", r0), rng[:12])
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", r0+1), rng[:12])
+
+	// Hairpin: the container reaches its own published port through the host's address.
+	mustFetchIn(t, w, a, fmt.Sprintf("http://%s:%d/hostname", hostIP, hp), a[:12])
+	// And another container on the bridge reaches it the same way.
+	mustFetchIn(t, w, b, fmt.Sprintf("http://%s:%d/hostname", hostIP, hp), a[:12])
+
+	for _, cl := range clients(d) {
+		t.Run(cl.name, func(t *testing.T) {
+			if got := cl.must(t, "port", "pa"); !strings.Contains(got, fmt.Sprintf("80/tcp -> 0.0.0.0:%d", hp)) {
+				t.Errorf("port pa: %q", got)
+			}
+			if got := cl.must(t, "port", "pb"); got != fmt.Sprintf("80/tcp -> 127.0.0.1:%d", hpl) {
+				t.Errorf("port pb: %q", got)
+			}
+			want := fmt.Sprintf("80/tcp -> 0.0.0.0:%d\n81/tcp -> 0.0.0.0:%d", r0, r0+1)
+			if got := cl.must(t, "port", "pr"); !strings.Contains(got, fmt.Sprintf("80/tcp -> 0.0.0.0:%d", r0)) || !strings.Contains(got, fmt.Sprintf("81/tcp -> 0.0.0.0:%d", r0+1)) {
+				t.Errorf("port pr: %q, want %q", got, want)
+			}
+			if got := cl.must(t, "inspect", "--format={{.NetworkSettings.IPAddress}}", "pa"); got != ipOn(t, w, a, "bridge").String() {
+				t.Errorf("{{.NetworkSettings.IPAddress}}: %q", got)
+			}
+			tmpl := `{{range $p, $conf := .NetworkSettings.Ports}} {{$p}} -> {{(index $conf 0).HostPort}} {{end}}`
+			if got, want := cl.must(t, "inspect", "--format", tmpl, "pr"), fmt.Sprintf("80/tcp -> %d  81/tcp -> %d", r0, r0+1); got != want {
+				t.Errorf("the issue's Ports template: %q, want %q", got, want)
+			}
+			if _, errOut, code := cl.run(t, "port", "pa", "81"); code != 1 || !strings.Contains(errOut, "No public port '81") {
+				t.Errorf("port pa 81: exit %d, stderr %q", code, errOut)
+			}
+		})
+	}
+
+	ipA, ipR := ipOn(t, w, a, "bridge"), ipOn(t, w, rng, "bridge")
+	w.must(t, "rm", "-f", a, rng)
+	for _, p := range []int{hp, r0, r0 + 1} {
+		if body, ok := hostGet(fmt.Sprintf("http://127.0.0.1:%d/hostname", p)); ok {
+			t.Errorf("port %d still answers after rm: %q", p, body)
+		}
+	}
+	assertNoTraces(t, d, a, ipA)
+	assertNoTraces(t, d, rng, ipR)
+}
+
+// TestNetPublishAll: -P publishes the image's EXPOSEd ports on random host ports.
+func TestNetPublishAll(t *testing.T) {
+	skipNoBridgeOnReference(t)
+	_, w := netSetup(t)
+	w.must(t, "import", "-c", "EXPOSE 80", "-c", `CMD ["httpd", "-f", "-p", "80", "-h", "/etc"]`, testenv.BusyboxTar(t), "web:exposed")
+	id := mustID(t, w.must(t, "run", "-d", "-P", "web:exposed"))
+	got := w.must(t, "port", id)
+	hostPort, ok := strings.CutPrefix(got, "80/tcp -> 0.0.0.0:")
+	if !ok {
+		t.Fatalf("port after -P: %q, want 80/tcp -> 0.0.0.0:<port>", got)
+	}
+	mustHostGet(t, "http://127.0.0.1:"+hostPort+"/hostname", id[:12])
+	// Without -P an EXPOSEd port is not published.
+	quiet := mustID(t, w.must(t, "run", "-d", "web:exposed"))
+	if got := w.must(t, "port", quiet); got != "" {
+		t.Errorf("port without -P: %q", got)
+	}
+
+}
+
+// TestNetPortConflicts: a host port held by a listener of the host, or
+// published by another container, makes run fail with exit 125 and an
+// error naming the port.
+func TestNetPortConflicts(t *testing.T) {
+	skipNoBridgeOnReference(t)
+	d, w := netSetup(t)
+	l, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	held := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	taken := freePort(t)
+	first := httpd(t, w, "first", "-p", fmt.Sprintf("%d:80", taken))
+	for _, c := range clients(d) {
+		t.Run(c.name, func(t *testing.T) {
+			_, errOut, code := c.run(t, "run", "-d", "-p", held+":80", "busybox", "httpd", "-f", "-p", "80")
+			if code != 125 || !strings.Contains(errOut, held) || !(strings.Contains(errOut, "in use") || strings.Contains(errOut, "already allocated")) {
+				t.Errorf("-p %s held by a host listener: exit %d, stderr %q; want 125 naming the port as taken", held, code, errOut)
+			}
+			_, errOut, code = c.run(t, "run", "-d", "-p", fmt.Sprintf("%d:80", taken), "busybox", "httpd", "-f", "-p", "80")
+			if code != 125 || !strings.Contains(errOut, fmt.Sprintf("0.0.0.0:%d", taken)) || !strings.Contains(errOut, "port is already allocated") {
+				t.Errorf("-p %d held by container first: exit %d, stderr %q; want 125 and Docker's 'Bind for 0.0.0.0:%d failed: port is already allocated'", taken, code, errOut, taken)
+			}
+		})
+	}
+	// The holder still answers.
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", taken), first[:12])
+}
+
+// TestNetIPOnDefaultBridge: --ip on the default bridge is refused in
+// Docker's words, and nothing runs.
+func TestNetIPOnDefaultBridge(t *testing.T) {
+	skipNoBridgeOnReference(t)
+	pending(t, "docker 20.10 (API 1.41): run -d --ip on the default bridge exits 0 and the container runs (Docker: 125, user specified IP address is supported on user defined networks only)")
+	d, w := netSetup(t)
+	for _, c := range clients(d) {
+		t.Run(c.name, func(t *testing.T) {
+			_, errOut, code := c.run(t, "run", "-d", "--ip", "172.17.0.99", "busybox", "sleep", "60")
+			if code != 125 || !strings.Contains(errOut, "user specified IP address is supported on user defined networks only") {
+				t.Errorf("--ip on the default bridge: exit %d, stderr %q", code, errOut)
+			}
+		})
+	}
+	if got := w.must(t, "ps", "-q"); got != "" {
+		t.Errorf("containers running after the refusals: %q", got)
+	}
+}
+
+// TestNetOtherDaemonKeepsVeths: starting a second daemon (its own roots
+// and bridge) leaves the first daemon's containers connected: each
+// daemon reconciles only what it made.
+func TestNetOtherDaemonKeepsVeths(t *testing.T) {
+	skipNoBridgeOnReference(t)
+	pending(t, reconcileBug)
+	_, w := netSetup(t)
+	hp := freePort(t)
+	web := httpd(t, w, "web", "-p", fmt.Sprintf("%d:80", hp))
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hp), web[:12])
+	testenv.StartDaemon(t)
+	if addrs := w.must(t, "exec", web, "ip", "-o", "-4", "addr"); !strings.Contains(addrs, "eth0") {
+		t.Errorf("after another daemon started, the container lost eth0:\n%s", addrs)
+	}
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hp), web[:12])
+
+}

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wharf/wharf/internal/network/bridge"
+	"github.com/wharf/wharf/internal/testenv"
+)
+
+// assertNoTraces fails the test if a veth of the removed (or dead)
+// container id remains on the host, or if the daemon's nftables table
+// still names one of its addresses. Wharf's own layout; a no-op on the
+// reference dockerd.
+func assertNoTraces(t *testing.T, d *testenv.Daemon, id string, addrs ...netip.Addr) {
+	t.Helper()
+	if onReference() {
+		return
+	}
+	links, err := bridge.Leftovers(bridge.AliasPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		if cid, _ := bridge.ContainerOf(l); cid == id {
+			t.Errorf("veth %s of container %s remains", l, id[:12])
+		}
+	}
+	table := "wharf-" + d.BridgeName
+	out, err := exec.Command("nft", "list", "table", "ip", table).CombinedOutput()
+	if err != nil {
+		t.Errorf("nft list table ip %s: %v: %s", table, err, out)
+		return
+	}
+	for _, a := range addrs {
+		// Match the address as a whole word (172.17.0.2 is not 172.17.0.23).
+		for _, f := range strings.FieldsFunc(string(out), func(r rune) bool { return !(r == '.' || r >= '0' && r <= '9') }) {
+			if f == a.String() {
+				t.Errorf("nftables table %s still names %s of container %s:\n%s", table, a, id[:12], out)
+				break
+			}
+		}
+	}
+}
+
+// bridgePorts lists the interfaces enslaved to a bridge (`ip -o link show master`).
+func bridgePorts(t *testing.T, br string) []string {
+	t.Helper()
+	out, err := exec.Command("ip", "-o", "link", "show", "master", br).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip link show master %s: %v: %s", br, err, out)
+	}
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(line); len(f) > 1 {
+			names = append(names, strings.TrimSuffix(strings.Split(f[1], "@")[0], ":"))
+		}
+	}
+	return names
+}
+
+// TestNetCleanupOnRm: rm of containers on the default bridge and on a
+// user network leaves no veth on either bridge and no rule naming them.
+func TestNetCleanupOnRm(t *testing.T) {
+	skipNoBridgeOnReference(t)
+	d, w := netSetup(t)
+	requireNetworks(t, w)
+	nid := createNet(t, d, w, "n1")
+	userBr := "br-" + nid[:12]
+	onBridge := httpd(t, w, "onbridge", "-p", fmt.Sprintf("%d:80", freePort(t)))
+	onUser := httpd(t, w, "onuser", "--network", "n1", "-p", fmt.Sprintf("%d:80", freePort(t)))
+	ipB, ipU := ipOn(t, w, onBridge, "bridge"), ipOn(t, w, onUser, "n1")
+	if n := len(bridgePorts(t, d.BridgeName)); n != 1 {
+		t.Errorf("%d interfaces on %s with one container", n, d.BridgeName)
+	}
+	if n := len(bridgePorts(t, userBr)); n != 1 {
+		t.Errorf("%d interfaces on %s with one container", n, userBr)
+	}
+	w.must(t, "stop", "-t", "1", onUser)
+	if p := bridgePorts(t, userBr); len(p) != 0 {
+		t.Errorf("after stop, %s still has %v", userBr, p)
+	}
+	w.must(t, "rm", "-f", onBridge, onUser)
+	if p := bridgePorts(t, d.BridgeName); len(p) != 0 {
+		t.Errorf("after rm, %s still has %v", d.BridgeName, p)
+	}
+	assertNoTraces(t, d, onBridge, ipB)
+	assertNoTraces(t, d, onUser, ipU)
+	if got := w.must(t, "network", "inspect", "-f", "{{len .Containers}}", "n1"); got != "0" {
+		t.Errorf("network inspect n1 after rm lists %s containers", got)
+	}
+}
+
+// TestNetDaemonKill9: after kill -9 of the daemon and a restart, a running
+// container on a user network keeps its address, its published port and
+// its DNS name; one that died while the daemon was down leaves nothing.
+func TestNetDaemonKill9(t *testing.T) {
+	skipOnReference(t)
+	d, w := netSetup(t)
+	requireNetworks(t, w)
+	createNet(t, d, w, "n1")
+	gw := gatewayOf(t, w, "n1")
+	fakeDNS(t, gw, nil)
+	dnsFlags := []string{"--network", "n1", "--dns", gw.String()}
+	hp, hpDead := freePort(t), freePort(t)
+	web := httpd(t, w, "web", append(dnsFlags, "-p", fmt.Sprintf("%d:80", hp))...)
+	cli := sleeper(t, w, "cli", dnsFlags...)
+	dying := mustID(t, w.must(t, append(append([]string{"run", "-d", "--name", "dying"}, dnsFlags...),
+		"-p", fmt.Sprintf("%d:80", hpDead), "busybox", "sh", "-c", "httpd -p 80 -h /etc; sleep 4")...))
+	ipWeb, ipDying := ipOn(t, w, web, "n1"), ipOn(t, w, dying, "n1")
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hp), web[:12])
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hpDead), dying[:12])
+	pid, _ := strconv.Atoi(w.must(t, "inspect", "-f", "{{.State.Pid}}", dying))
+
+	d.Kill9()
+	eventually(t, 15*time.Second, "the container dying to exit", func() bool { return pid > 0 && syscall.Kill(pid, 0) != nil })
+	// The kernel keeps forwarding while no daemon runs.
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hp), web[:12])
+	d.Restart()
+
+	if got := ipOn(t, w, web, "n1"); got != ipWeb {
+		t.Errorf("after the restart web has %s, had %s", got, ipWeb)
+	}
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hp), web[:12])
+	mustFetchIn(t, w, cli, "http://web/hostname", web[:12])
+	if addrs, ok, out := nslookup(t, w, cli, "web"); !ok || len(addrs) != 1 || addrs[0] != ipWeb.String() {
+		t.Errorf("nslookup web after the restart: %v\n%s", addrs, out)
+	}
+	if addrs, ok, out := nslookup(t, w, cli, "dying"); ok {
+		t.Errorf("nslookup of the container that died while the daemon was down: %v\n%s", addrs, out)
+	}
+	if st := w.must(t, "inspect", "-f", "{{.State.Status}}", dying); st != "exited" {
+		t.Errorf("dying after the restart: %s", st)
+	}
+	if body, ok := hostGet(fmt.Sprintf("http://127.0.0.1:%d/hostname", hpDead)); ok {
+		t.Errorf("the dead container's port %d answers: %q", hpDead, body)
+	}
+	if got := w.must(t, "network", "inspect", "-f", `{{range .Containers}}{{.Name}} {{end}}`, "n1"); strings.Contains(got, "dying") {
+		t.Errorf("network inspect n1 still lists the dead container: %q", got)
+	}
+	assertNoTraces(t, d, dying, ipDying)
+	// A new container may get the dead one's address and port again.
+	again := httpd(t, w, "again", append(dnsFlags, "-p", fmt.Sprintf("%d:80", hpDead))...)
+	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hpDead), again[:12])
+
+	w.must(t, "rm", "-f", web, cli, dying, again)
+	assertNoTraces(t, d, web, ipWeb)
+}
