@@ -68,12 +68,6 @@ time_ms() { # wall time of one run in ms (bash's clock: no extra fork)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-series() { # series N CMD...: median of N runs after 3 warm-ups
-	local n=$1
-	shift
-	for _ in 1 2 3; do "$@" >/dev/null; done
-	for _ in $(seq "$n"); do time_ms "$@"; done | median
-}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 rps() { # requests/s of ab -c 8 against URL $1 ("0" and its last words when it fails)
 	local out
@@ -106,8 +100,15 @@ if want ports; then
 fi
 
 if want run; then
-	none_ms=$(series "$N" w run --rm --network none busybox true)
-	bridge_ms=$(series "$N" w run --rm busybox true)
+	# Interleaved, so that drift in this VM's load hits both alike.
+	for _ in 1 2 3; do w run --rm --network none busybox true; w run --rm busybox true; done >/dev/null
+	none=() bridge=()
+	for _ in $(seq "$N"); do
+		none+=("$(time_ms w run --rm --network none busybox true)")
+		bridge+=("$(time_ms w run --rm busybox true)")
+	done
+	none_ms=$(printf '%s\n' "${none[@]}" | median)
+	bridge_ms=$(printf '%s\n' "${bridge[@]}" | median)
 	awk -v a="$none_ms" -v b="$bridge_ms" -v n="$N" 'BEGIN {
 		printf "  %-52s %9.2f ms  (median of %d)\n", "wharf run --rm --network none busybox true", a, n
 		printf "  %-52s %9.2f ms  (+%.2f ms; goal <= 30 ms)\n", "wharf run --rm busybox true (default bridge)", b, b - a
