@@ -221,6 +221,19 @@ func TestService(t *testing.T) {
 		if err := priv.ping(outside); err == nil {
 			t.Fatal("internal network reached outside")
 		}
+		// Inside the internal network traffic flows; across to another network it does not, either way.
+		priv2 := newCtr(t)
+		ep2 := connect(t, s, "intern", priv2, "priv2")
+		if err := priv.ping(ep2.IPAddress); err != nil {
+			t.Fatalf("within the internal network: %v", err)
+		}
+		if err := priv.ping(webEP.IPAddress); err == nil {
+			t.Fatal("internal network reached a container on front")
+		}
+		if err := web.ping(ep2.IPAddress); err == nil {
+			t.Fatal("front reached a container on the internal network")
+		}
+		must(t, s.Disconnect(ctx, "intern", priv2.id))
 	})
 
 	step(t, "publish", func() {
