@@ -272,7 +272,3 @@ func pending(t *testing.T, reason string) {
 		t.Skip("pending: " + reason)
 	}
 }
-
-// reconcileBug: any daemon starting on the host (another test's) deletes
-// the veths of this test's containers, which then lose eth0 mid-test.
-const reconcileBug = "a daemon's start-up reconcile deletes every wharf-tagged veth on the host it has no record of, including other daemons' containers (TestNetOtherDaemonKeepsVeths)"

@@ -64,7 +64,6 @@ func TestNetIsolation(t *testing.T) {
 // interface at once (with --ip and --alias) and traffic flows; after
 // disconnect it stops; the errors are Docker's.
 func TestNetConnectDisconnect(t *testing.T) {
-	pending(t, reconcileBug)
 	d, w := netSetup(t)
 	requireNetworks(t, w)
 	subnet := randomSubnet(t)
