@@ -36,6 +36,12 @@ func netSetup(t *testing.T) (*testenv.Daemon, tool) {
 			testenv.Run(t, d.Command(append([]string{"rm", "-f"}, ids...)...))
 		}
 		testenv.Run(t, d.Command("network", "prune", "-f"))
+		if !onReference() && !t.Failed() {
+			// Every veth went with its container.
+			if p := bridgePortsSettled(t, d.BridgeName, 0); len(p) > 0 {
+				t.Errorf("after removing every container, %s still has %v", d.BridgeName, p)
+			}
+		}
 		for _, b := range bridges {
 			testenv.SweepNetwork(t, b)
 		}

@@ -117,3 +117,52 @@ func TestNetModes(t *testing.T) {
 		})
 	}
 }
+
+// TestNetUserNetworkOptions: on a user network the same options give
+// Docker's files: resolv.conf names the embedded DNS (the --dns servers
+// become its upstreams) with --dns-search and --dns-option kept, and
+// /etc/hosts has the --add-host entries and the container's own name.
+func TestNetUserNetworkOptions(t *testing.T) {
+	d, w := netSetup(t)
+	requireNetworks(t, w)
+	createNet(t, d, w, "n1")
+	const mac = "02:42:ac:11:99:02"
+	for _, c := range clients(d) {
+		t.Run(c.name, func(t *testing.T) {
+			wantMAC := mac
+			if onReference() && c.name != "docker-20.10" {
+				// CLI 28 wants API 1.44 for a MAC on a user network; dockerd 20.10 has 1.41.
+				wantMAC = ""
+			}
+			args := []string{"run", "--rm", "--network", "n1", "--hostname", "myhost",
+				"--add-host", "extra.test:198.51.100.9", "--dns", "198.51.100.53", "--dns-search", "example.test",
+				"--dns-option", "ndots:2"}
+			if wantMAC != "" {
+				args = append(args, "--mac-address", mac)
+			}
+			out := c.must(t, append(args, "busybox", "sh", "-c",
+				"hostname; cat /sys/class/net/eth0/address; echo ---; cat /etc/hosts; echo ---; cat /etc/resolv.conf")...)
+			parts := strings.Split(out, "---")
+			if len(parts) != 3 {
+				t.Fatalf("output:\n%s", out)
+			}
+			if f := strings.Fields(parts[0]); len(f) != 2 || f[0] != "myhost" || (wantMAC != "" && f[1] != wantMAC) {
+				t.Errorf("hostname and MAC: %q, want myhost %s", f, mac)
+			}
+			for _, want := range []string{"198.51.100.9\textra.test", "\tmyhost"} {
+				if !strings.Contains(parts[1], want) {
+					t.Errorf("/etc/hosts lacks %q:\n%s", want, parts[1])
+				}
+			}
+			rc := parts[2]
+			for _, want := range []string{"nameserver 127.0.0.11", "search example.test", "options ndots:2"} {
+				if !strings.Contains(rc, want) {
+					t.Errorf("/etc/resolv.conf lacks %q:\n%s", want, rc)
+				}
+			}
+			if strings.Contains(rc, "nameserver 198.51.100.53") {
+				t.Errorf("resolv.conf on a user network names the --dns server itself (Docker: only the embedded DNS):\n%s", rc)
+			}
+		})
+	}
+}

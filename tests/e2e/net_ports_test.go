@@ -49,6 +49,9 @@ func TestNetPublishedPorts(t *testing.T) {
 	// Another container on the bridge reaches it through the host's address.
 	mustFetchIn(t, w, b, fmt.Sprintf("http://%s:%d/hostname", hostIP, hp), a[:12])
 
+	if got := w.must(t, "ps", "--filter", "name=pa", "--format", "{{.Ports}}"); !strings.Contains(got, fmt.Sprintf("0.0.0.0:%d->80/tcp", hp)) {
+		t.Errorf("ps PORTS of pa: %q", got)
+	}
 	for _, cl := range clients(d) {
 		t.Run(cl.name, func(t *testing.T) {
 			if got := cl.must(t, "port", "pa"); !strings.Contains(got, fmt.Sprintf("80/tcp -> 0.0.0.0:%d", hp)) {
@@ -97,6 +100,15 @@ func TestNetPublishAll(t *testing.T) {
 		t.Fatalf("port after -P: %q, want 80/tcp -> 0.0.0.0:<port>", got)
 	}
 	mustHostGet(t, "http://127.0.0.1:"+hostPort+"/hostname", id[:12])
+	// A UDP port (no busybox UDP server to send traffic to: the mapping only).
+	hu := freePort(t)
+	udp := mustID(t, w.must(t, "run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:53/udp", hu), "busybox", "sleep", "600"))
+	if got := w.must(t, "port", udp); got != fmt.Sprintf("53/udp -> 127.0.0.1:%d", hu) {
+		t.Errorf("port of -p 127.0.0.1:%d:53/udp: %q", hu, got)
+	}
+	if got := w.must(t, "ps", "--filter", "id="+udp, "--format", "{{.Ports}}"); got != fmt.Sprintf("127.0.0.1:%d->53/udp", hu) {
+		t.Errorf("ps PORTS of the UDP mapping: %q", got)
+	}
 	// Without -P an EXPOSEd port is not published.
 	quiet := mustID(t, w.must(t, "run", "-d", "web:exposed"))
 	if got := w.must(t, "port", quiet); got != "" {

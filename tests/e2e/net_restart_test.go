@@ -23,14 +23,26 @@ func assertNoTraces(t *testing.T, d *testenv.Daemon, id string, addrs ...netip.A
 	if onReference() {
 		return
 	}
-	links, err := bridge.Leftovers(bridge.AliasPrefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range links {
-		if cid, _ := bridge.ContainerOf(l); cid == id {
-			t.Errorf("veth %s of container %s remains", l, id[:12])
+	// Veths are deleted in the background (the kernel takes a few ms):
+	// allow two seconds.
+	var left []string
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		links, err := bridge.Leftovers(bridge.AliasPrefix)
+		if err != nil {
+			t.Fatal(err)
 		}
+		left = left[:0]
+		for _, l := range links {
+			if cid, _ := bridge.ContainerOf(l); cid == id {
+				left = append(left, l)
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("veth %v of container %s remains", left, id[:12])
 	}
 	table := "wharf-" + d.BridgeName
 	out, err := exec.Command("nft", "list", "table", "ip", table).CombinedOutput()
@@ -46,6 +58,20 @@ func assertNoTraces(t *testing.T, d *testenv.Daemon, id string, addrs ...netip.A
 				break
 			}
 		}
+	}
+}
+
+// bridgePortsSettled is bridgePorts once it has n entries, or after two
+// seconds (veths are deleted in the background).
+func bridgePortsSettled(t *testing.T, br string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		p := bridgePorts(t, br)
+		if len(p) == n || time.Now().After(deadline) {
+			return p
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -76,18 +102,18 @@ func TestNetCleanupOnRm(t *testing.T) {
 	onBridge := httpd(t, w, "onbridge", "-p", fmt.Sprintf("%d:80", freePort(t)))
 	onUser := httpd(t, w, "onuser", "--network", "n1", "-p", fmt.Sprintf("%d:80", freePort(t)))
 	ipB, ipU := ipOn(t, w, onBridge, "bridge"), ipOn(t, w, onUser, "n1")
-	if n := len(bridgePorts(t, d.BridgeName)); n != 1 {
+	if n := len(bridgePortsSettled(t, d.BridgeName, 1)); n != 1 {
 		t.Errorf("%d interfaces on %s with one container", n, d.BridgeName)
 	}
-	if n := len(bridgePorts(t, userBr)); n != 1 {
+	if n := len(bridgePortsSettled(t, userBr, 1)); n != 1 {
 		t.Errorf("%d interfaces on %s with one container", n, userBr)
 	}
 	w.must(t, "stop", "-t", "1", onUser)
-	if p := bridgePorts(t, userBr); len(p) != 0 {
+	if p := bridgePortsSettled(t, userBr, 0); len(p) != 0 {
 		t.Errorf("after stop, %s still has %v", userBr, p)
 	}
 	w.must(t, "rm", "-f", onBridge, onUser)
-	if p := bridgePorts(t, d.BridgeName); len(p) != 0 {
+	if p := bridgePortsSettled(t, d.BridgeName, 0); len(p) != 0 {
 		t.Errorf("after rm, %s still has %v", d.BridgeName, p)
 	}
 	assertNoTraces(t, d, onBridge, ipB)
