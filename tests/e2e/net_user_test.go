@@ -172,6 +172,22 @@ func TestNetUserDNS(t *testing.T) {
 		t.Errorf("nslookup nosuch (a single label nobody has): %v (ok %v), want NXDOMAIN\n%s", addrs, ok, out)
 	}
 
+	// Each client's run --network/--network-alias/--dns reaches the same.
+	for _, c := range clients(d) {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := c.run(t, append(append([]string{"run", "--rm"}, dnsFlag...), "busybox",
+				"sh", "-c", "timeout 5 wget -q -O - http://www/hostname")...)
+			if code != 0 || strings.TrimSpace(out) != web[:12] {
+				t.Errorf("run --rm --network n1 wget http://www/hostname: exit %d, %q, stderr %q", code, out, errOut)
+			}
+			alias := "via-" + strings.ReplaceAll(c.name, ".", "-")
+			id := mustID(t, c.must(t, append(append([]string{"run", "-d"}, dnsFlag...), "--network-alias", alias,
+				"busybox", "httpd", "-f", "-p", "80", "-h", "/etc")...))
+			mustFetchIn(t, w, cli, "http://"+alias+"/hostname", id[:12])
+			c.must(t, "rm", "-f", id)
+		})
+	}
+
 	// A removed container's name goes away.
 	w.must(t, "rm", "-f", "api2")
 	if addrs, _, out := nslookup(t, w, cli, "api"); !slices.Equal(addrs, []string{ipOn(t, w, api1, "n1").String()}) {
