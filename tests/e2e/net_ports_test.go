@@ -154,7 +154,7 @@ func TestNetPortConflicts(t *testing.T) {
 // Docker's words, and nothing runs.
 func TestNetIPOnDefaultBridge(t *testing.T) {
 	skipNoBridgeOnReference(t)
-	pending(t, "docker 20.10 (API 1.41): run -d --ip on the default bridge exits 0 and the container runs (Docker: 125, user specified IP address is supported on user defined networks only)")
+	pending(t, "docker 20.10 (API 1.41, NetworkMode default, EndpointsConfig keyed default): run -d --ip on the default bridge exits 0 and the container runs (Docker: 125, user specified IP address is supported on user defined networks only)")
 	d, w := netSetup(t)
 	for _, c := range clients(d) {
 		t.Run(c.name, func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestNetOtherDaemonKeepsVeths(t *testing.T) {
 // host's address (the packet leaves and re-enters by the same bridge port).
 func TestNetHairpin(t *testing.T) {
 	skipNoBridgeOnReference(t)
-	pending(t, "hairpin: from inside a container, GET http://<bridge gateway>:<its published port> times out (from another container it answers)")
+	pending(t, "hairpin: from inside a container, GET http://<bridge gateway>:<its published port> times out (from another container it answers): the host veth has brport/hairpin_mode=0; with 1 it works")
 	_, w := netSetup(t)
 	hostIP := gatewayOf(t, w, "bridge")
 	hp := freePort(t)
