@@ -43,6 +43,9 @@ func netSetup(t *testing.T) (*testenv.Daemon, tool) {
 			}
 		}
 		for _, b := range bridges {
+			if _, err := net.InterfaceByName(b); err == nil && !t.Failed() {
+				t.Errorf("bridge %s remains after its network was removed", b)
+			}
 			testenv.SweepNetwork(t, b)
 		}
 	})
