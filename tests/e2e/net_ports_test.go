@@ -50,7 +50,7 @@ func TestNetPublishedPorts(t *testing.T) {
 	// Another container on the bridge reaches it through the host's address.
 	mustFetchIn(t, w, b, fmt.Sprintf("http://%s:%d/hostname", hostIP, hp), a[:12])
 
-	if got := w.must(t, "network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", "bridge"); !strings.Contains(got, "pa ") || !strings.Contains(got, "pr ") {
+	if got := w.must(t, "network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", "bridge"); !strings.Contains(" "+got+" ", " pa ") || !strings.Contains(" "+got+" ", " pr ") {
 		t.Errorf("network inspect bridge lists %q, want pa, pb, pc, pr", got)
 	}
 	if got := w.must(t, "ps", "--filter", "name=pa", "--format", "{{.Ports}}"); !strings.Contains(got, fmt.Sprintf("0.0.0.0:%d->80/tcp", hp)) {
