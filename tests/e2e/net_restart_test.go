@@ -178,3 +178,37 @@ func TestNetDaemonKill9(t *testing.T) {
 	w.must(t, "rm", "-f", web, cli, dying, again)
 	assertNoTraces(t, d, web, ipWeb)
 }
+
+// TestNetForeignRulesKept: another program's nftables table (a stand-in
+// made by the test, with a chain and a rule) survives everything the
+// daemon does: start, networks, published ports, rm, kill -9 and restart.
+func TestNetForeignRulesKept(t *testing.T) {
+	skipOnReference(t)
+	testenv.RequireRoot(t)
+	table := fmt.Sprintf("wtforeign%d", time.Now().UnixNano()%1_000_000)
+	nft := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("nft", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("nft %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	nft("add", "table", "ip", table)
+	t.Cleanup(func() { exec.Command("nft", "delete", "table", "ip", table).Run() })
+	nft("add", "chain", "ip", table, "keepchain", "{ type filter hook forward priority 10 ; policy accept ; }")
+	nft("add", "rule", "ip", table, "keepchain", "ip", "daddr", "198.51.100.1", "counter", "accept", "comment", `"kept"`)
+	before := nft("list", "table", "ip", table)
+
+	d, w := netSetup(t)
+	requireNetworks(t, w)
+	createNet(t, d, w, "n1")
+	id := httpd(t, w, "web", "--network", "n1", "-p", fmt.Sprintf("%d:80", freePort(t)))
+	d.Kill9()
+	d.Restart()
+	w.must(t, "rm", "-f", id)
+	w.must(t, "network", "rm", "n1")
+	if after := nft("list", "table", "ip", table); after != before {
+		t.Errorf("a foreign nftables table changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
