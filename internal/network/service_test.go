@@ -244,6 +244,10 @@ func TestService(t *testing.T) {
 				t.Fatalf("GET %s: %q %v", addr, got, err)
 			}
 		}
+		// Hairpin: the container reaches its own published port through the host's address.
+		if out, err := web.run("nc", "-w", "2", "10.99.0.1", "18080"); err != nil || out != "hello" {
+			t.Fatalf("hairpin to its own published port: %q %v", out, err)
+		}
 		err := s.Publish(db.id, []nat.Port{{Proto: "tcp", HostPort: 18080, ContainerPort: 80}})
 		want := "Bind for 0.0.0.0:18080 failed: port is already allocated: held by container web (" + web.id[:12] + ")"
 		if !errors.Is(err, errdefs.ErrConflict) || err.Error() != want {

@@ -107,6 +107,9 @@ func TestAttachTwoContainersPing(t *testing.T) {
 	if host.Attrs().MasterIndex != br.Attrs().Index || host.Attrs().MTU != 1400 {
 		t.Fatalf("host veth master %d (bridge %d), mtu %d", host.Attrs().MasterIndex, br.Attrs().Index, host.Attrs().MTU)
 	}
+	if pi, err := netlink.LinkGetProtinfo(host); err != nil || !pi.Hairpin {
+		t.Fatalf("host veth bridge port: hairpin %v, %v; want on", pi.Hairpin, err)
+	}
 	if id, err := ContainerOf(veth2); err != nil || id != "c2id" {
 		t.Fatalf("ContainerOf(%s) = %q, %v", veth2, id, err)
 	}

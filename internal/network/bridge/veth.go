@@ -84,6 +84,13 @@ func Attach(bridge, containerID, netnsPath, ifName string, addr netip.Prefix, gw
 	if err := netlink.LinkSetAlias(veth, AliasPrefix+containerID); err != nil {
 		return "", fmt.Errorf("attach: alias %s: %w", name, err)
 	}
+	// Hairpin: a container reaching its own published port through the
+	// host's address sends a packet that the DNAT turns back out of the
+	// bridge port it came in by; the bridge drops that unless the port is
+	// in hairpin mode (Docker sets it too when no userland proxy is used).
+	if err := netlink.LinkSetHairpin(veth, true); err != nil {
+		return "", fmt.Errorf("attach: hairpin on %s: %w", name, err)
+	}
 	if err := configurePeer(ns, ifName, addr, gw); err != nil {
 		return "", err
 	}
