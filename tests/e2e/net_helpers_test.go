@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -270,14 +269,5 @@ func requireNetworks(t *testing.T, c tool) {
 func skipNoBridgeOnReference(t *testing.T) {
 	if onReference() {
 		t.Skip("reference dockerd runs with --bridge none --iptables=false here: no default bridge, no published ports")
-	}
-}
-
-// pending skips a test that fails because of a known missing or buggy
-// feature, saying which; WHARF_TEST_PENDING=1 runs it anyway.
-func pending(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv("WHARF_TEST_PENDING") != "1" {
-		t.Skip("pending: " + reason)
 	}
 }
