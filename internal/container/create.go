@@ -124,7 +124,7 @@ func (s *Service) createFiles(r *record, top digest.Digest) error {
 	if err := os.MkdirAll(filepath.Join(s.cfg.Root, r.ID), 0o700); err != nil {
 		return err
 	}
-	if err := writeNetworkFiles(r); err != nil {
+	if err := writeNetworkFiles(r, s.cfg.DNS); err != nil {
 		return fmt.Errorf("container %s: %w", r.ID, err)
 	}
 	if err := s.layers.CreateRW(r.ID, top); err != nil {

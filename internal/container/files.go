@@ -3,6 +3,7 @@ package container
 import (
 	"bufio"
 	"bytes"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -13,7 +14,7 @@ import (
 // writeNetworkFiles writes the hostname, hosts and resolv.conf files that
 // are bind-mounted into the container. hosts gets the container's address
 // at start; resolv.conf changes then only on user networks.
-func writeNetworkFiles(r *record) error {
+func writeNetworkFiles(r *record, daemonDNS []netip.Addr) error {
 	if err := os.WriteFile(r.HostnamePath, []byte(r.Config.Hostname+"\n"), 0o644); err != nil {
 		return err
 	}
@@ -31,7 +32,18 @@ func writeNetworkFiles(r *record) error {
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return os.WriteFile(r.ResolvConfPath, renderResolvConf(host, r.HostConfig, false), 0o644)
+	return os.WriteFile(r.ResolvConfPath, renderResolvConf(host, withDaemonDNS(r.HostConfig, daemonDNS), false), 0o644)
+}
+
+// withDaemonDNS gives a container without --dns the daemon's --dns, as
+// dockerd does (a copy: the record keeps what the user asked for).
+func withDaemonDNS(hc *container.HostConfig, daemonDNS []netip.Addr) *container.HostConfig {
+	if len(hc.DNS) > 0 || len(daemonDNS) == 0 {
+		return hc
+	}
+	c := *hc
+	c.DNS = daemonDNS
+	return &c
 }
 
 // hostLine is one /etc/hosts entry: an address and its names.

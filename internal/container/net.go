@@ -169,7 +169,7 @@ func (s *Service) rewriteNetworkFiles(r *record, starting bool) error {
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return os.WriteFile(r.ResolvConfPath, renderResolvConf(host, hc, embedded), 0o644)
+	return os.WriteFile(r.ResolvConfPath, renderResolvConf(host, withDaemonDNS(hc, s.cfg.DNS), embedded), 0o644)
 }
 
 // extraHosts are the --add-host entries ("host-gateway" is the default

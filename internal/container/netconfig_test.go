@@ -319,3 +319,19 @@ func TestLinkEnvAndNames(t *testing.T) {
 		t.Errorf("links: %v", got)
 	}
 }
+
+func TestDaemonDNSDefault(t *testing.T) {
+	daemon := []netip.Addr{netip.MustParseAddr("10.0.0.53")}
+	hc := &container.HostConfig{NetworkMode: "bridge"}
+	got := string(renderResolvConf([]byte("nameserver 10.9.9.9\nsearch lan\n"), withDaemonDNS(hc, daemon), false))
+	if !strings.Contains(got, "nameserver 10.0.0.53\n") || strings.Contains(got, "10.9.9.9") || !strings.Contains(got, "search lan") {
+		t.Errorf("daemon --dns: %q", got)
+	}
+	if hc.DNS != nil {
+		t.Error("withDaemonDNS changed the container's own config")
+	}
+	own := &container.HostConfig{NetworkMode: "bridge", DNS: []netip.Addr{netip.MustParseAddr("10.1.1.1")}}
+	if got := string(renderResolvConf(nil, withDaemonDNS(own, daemon), false)); !strings.Contains(got, "nameserver 10.1.1.1\n") || strings.Contains(got, "10.0.0.53") {
+		t.Errorf("container --dns over the daemon's: %q", got)
+	}
+}

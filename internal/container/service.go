@@ -5,6 +5,7 @@ package container
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -32,6 +33,7 @@ type Config struct {
 	LogMaxFiles  int              // default 3
 	Seccomp      bool             // apply the default seccomp profile (false when not compiled in)
 	Network      *network.Service // nil: containers get no network beyond lo
+	DNS          []netip.Addr     // the daemon's --dns: nameservers for containers without their own
 }
 
 var (

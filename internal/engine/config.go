@@ -26,6 +26,7 @@ type fileConfig struct {
 	Insecure     []string          `json:"insecure-registries"`
 	Bridge       string            `json:"bridge"`
 	BIP          string            `json:"bip"`
+	DNS          []string          `json:"dns"`
 }
 
 // fileKeyFlags maps each daemon.json key to the flag it shares a value with.
@@ -41,6 +42,7 @@ var fileKeyFlags = map[string]string{
 	"insecure-registries": "insecure-registry",
 	"bridge":              "bridge-name",
 	"bip":                 "bip",
+	"dns":                 "dns",
 }
 
 // json-file options we accept; only the rotation ones change anything yet.
@@ -102,6 +104,9 @@ func loadConfigFile(path string, flags *pflag.FlagSet, opts *Options) error {
 	set(&opts.PidFile, fc.PidFile)
 	set(&opts.BridgeName, fc.Bridge)
 	set(&opts.BIP, fc.BIP)
+	if len(fc.DNS) > 0 {
+		opts.DNS = fc.DNS
+	}
 	if len(fc.Hosts) > 0 {
 		opts.Hosts = fc.Hosts
 	}

@@ -131,3 +131,24 @@ func TestBridgeOptions(t *testing.T) {
 		t.Errorf("bridge in flag and file: %v", err)
 	}
 }
+
+func TestDNSOption(t *testing.T) {
+	o, err := parseWithFile(t, `{"dns":["10.0.0.2"]}`)
+	if err != nil || strings.Join(o.DNS, ",") != "10.0.0.2" {
+		t.Fatalf("dns from file: %v, %v", o.DNS, err)
+	}
+	o, err = parseWithFile(t, "", "--dns", "10.0.0.3", "--dns", "10.0.0.4")
+	if err != nil || strings.Join(o.DNS, ",") != "10.0.0.3,10.0.0.4" {
+		t.Fatalf("dns flags: %v, %v", o.DNS, err)
+	}
+	if _, err := parseWithFile(t, `{"dns":["10.0.0.2"]}`, "--dns", "10.0.0.3"); err == nil {
+		t.Fatal("dns in both the file and a flag accepted")
+	}
+	addrs, ups, err := daemonDNS([]string{"10.0.0.3", "fd00::1"})
+	if err != nil || len(addrs) != 2 || strings.Join(ups, ",") != "10.0.0.3:53,[fd00::1]:53" {
+		t.Fatalf("daemonDNS: %v %v %v", addrs, ups, err)
+	}
+	if _, _, err := daemonDNS([]string{"dns.example"}); err == nil || !strings.Contains(err.Error(), "dns.example") {
+		t.Fatalf("daemonDNS of a name: %v", err)
+	}
+}

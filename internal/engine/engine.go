@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,7 @@ type Options struct {
 	Insecure     []string // insecure-registries: host:port or CIDR
 	BridgeName   string   // Linux bridge of the default network; "" = wharf0
 	BIP          string   // its subnet; "" = 172.17.0.0/16 or the next free pool
+	DNS          []string // --dns: containers' default nameservers instead of the host's
 }
 
 func (o *Options) setDefaults() {
@@ -135,17 +137,23 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("supervisor: %w", err)
 	}
+	dns, upstreams, err := daemonDNS(o.DNS)
+	if err != nil {
+		return err
+	}
 	nets, err := network.New(network.Config{
 		Root:          filepath.Join(o.DataRoot, "network"),
 		DefaultBridge: o.BridgeName,
 		DefaultSubnet: o.BIP,
 		TableName:     nat.TableFor(o.BridgeName),
+		DNSUpstreams:  upstreams,
 	})
 	if err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
 	defer nets.Close()
 	svc, err := container.NewService(container.Config{
+		DNS:          dns,
 		Network:      nets,
 		Root:         filepath.Join(o.DataRoot, "containers"),
 		ExecRoot:     filepath.Join(o.ExecRoot, "containers"),
@@ -253,4 +261,20 @@ func engineID(dataRoot string) string {
 		}
 	}
 	return id
+}
+
+// daemonDNS parses --dns: the containers' default nameservers, and the
+// embedded resolver's upstreams ("ip:53").
+func daemonDNS(in []string) ([]netip.Addr, []string, error) {
+	var addrs []netip.Addr
+	var ups []string
+	for _, v := range in {
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("invalid --dns %q: not an IP address", v)
+		}
+		addrs = append(addrs, a)
+		ups = append(ups, netip.AddrPortFrom(a, 53).String())
+	}
+	return addrs, ups, nil
 }

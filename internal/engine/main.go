@@ -56,6 +56,7 @@ func parseFlags(args []string) (Options, error) {
 	fs.StringArrayVar(&o.Mirrors, "registry-mirror", nil, "preferred registry mirror for docker.io (repeatable)")
 	fs.StringArrayVar(&o.Insecure, "insecure-registry", nil, "registry (host:port or CIDR) reached over HTTP or unverified TLS (repeatable)")
 	fs.StringVar(&o.BridgeName, "bridge-name", "", "Linux bridge of the default \"bridge\" network (default wharf0)")
+	fs.StringSliceVar(&o.DNS, "dns", nil, "DNS server for containers (default: the host's resolvers)")
 	fs.StringVar(&o.BIP, "bip", "", "subnet of the default bridge network, e.g. 172.17.0.0/16 (default: a free one)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

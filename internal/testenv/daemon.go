@@ -114,6 +114,10 @@ func (d *Daemon) exited() bool {
 	}
 }
 
+// TestDNS is the test daemons' --dns: a loopback address where nothing
+// listens, so lookups of unknown names fail fast and stay on this machine.
+const TestDNS = "127.0.0.153"
+
 func (d *Daemon) start(t testing.TB) {
 	t.Helper()
 	logf, err := os.OpenFile(d.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -129,6 +133,9 @@ func (d *Daemon) start(t testing.TB) {
 		"--cgroup-parent", d.CgroupParent,
 		// A file that does not exist: the host's /etc/wharf/daemon.json must not leak in.
 		"--config-file", filepath.Join(filepath.Dir(d.DataRoot), "daemon.json"),
+		// Names nobody on a test network has must not reach the host's
+		// resolvers: tests talk only to loopback and their own namespaces.
+		"--dns", TestDNS,
 	}, d.args...)
 	cmd := exec.Command(d.Bin, args...)
 	if referenceMode() {
