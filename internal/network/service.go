@@ -417,7 +417,7 @@ func (s *Service) remove(r *record) error {
 		return errdefs.Forbidden("%s is a pre-defined network and cannot be removed", r.Name)
 	}
 	if len(r.Endpoints) > 0 {
-		return errdefs.Conflict("error while removing network: network %s id %s has active endpoints", r.Name, r.ID)
+		return errdefs.Forbidden("error while removing network: network %s id %s has active endpoints", r.Name, r.ID)
 	}
 	if err := s.settleAll(r); err != nil {
 		return err

@@ -267,7 +267,7 @@ func TestService(t *testing.T) {
 	})
 
 	step(t, "remove refuses", func() {
-		if err := s.Remove("front"); !errors.Is(err, errdefs.ErrConflict) || !strings.Contains(err.Error(), "has active endpoints") {
+		if err := s.Remove("front"); !errors.Is(err, errdefs.ErrForbidden) || !strings.Contains(err.Error(), "has active endpoints") {
 			t.Fatalf("remove with endpoints: %v", err)
 		}
 		for _, n := range []string{"bridge", "host", "none"} {

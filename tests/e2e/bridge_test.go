@@ -62,15 +62,20 @@ func TestBridgeDefault(t *testing.T) {
 	}
 
 	c.must(t, "rm", "-f", a)
-	links, err := bridge.Leftovers(bridge.AliasPrefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range links {
-		if cid, _ := bridge.ContainerOf(l); cid == a {
-			t.Errorf("veth %s of removed container %s remains", l, a[:12])
+	// The veth is deleted in the background (the kernel's RCU wait is off
+	// the exit path): poll.
+	eventually(t, 10*time.Second, "the removed container's veth is gone", func() bool {
+		links, err := bridge.Leftovers(bridge.AliasPrefix)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		for _, l := range links {
+			if cid, _ := bridge.ContainerOf(l); cid == a {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 func TestBridgePublish(t *testing.T) {
