@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,7 +47,11 @@ func hijack(w http.ResponseWriter, r *http.Request, sess *Session, stdin bool) e
 	if stdin {
 		in = brw.Reader // bytes the client sent right after its request, then the conn
 	}
-	if err := sess.Run(r.Context(), in, conn); err != nil {
+	// Not r.Context(): a client that half-closes at once (`docker exec -i
+	// c cmd </dev/null`) has the server's background read see EOF and
+	// cancel it, which would cut the output. A gone client shows up as a
+	// write error or stdin EOF instead.
+	if err := sess.Run(context.WithoutCancel(r.Context()), in, conn); err != nil {
 		slog.Debug("api: stream session ended", "path", r.URL.Path, "err", err)
 	}
 	return nil

@@ -142,3 +142,39 @@ func TestExecStart(t *testing.T) {
 		t.Errorf("bad body: %d", r.code)
 	}
 }
+
+// A client that half-closes right after its request (stdin at EOF, as
+// `docker exec -i c echo hi </dev/null`) still gets the whole output.
+func TestHalfCloseBeforeOutput(t *testing.T) {
+	srv, b, _ := newTestServer(t)
+	b.exec = func(string, bool) (*Session, error) {
+		time.Sleep(100 * time.Millisecond) // the backend's work: the EOF arrives before the hijack
+		return &Session{Tty: true, Run: func(ctx context.Context, in io.Reader, out io.Writer) error {
+			time.Sleep(100 * time.Millisecond) // the process starts after the EOF
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			_, err := io.WriteString(out, "late output")
+			return err
+		}}, nil
+	}
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	body := `{"Detach":false,"Tty":true}`
+	io.WriteString(conn, "POST /v1.51/exec/e1/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 27\r\n\r\n"+body)
+	_ = conn.(*net.TCPConn).CloseWrite()
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatalf("response %v %v", resp, err)
+	}
+	if out, _ := io.ReadAll(br); string(out) != "late output" {
+		t.Errorf("output %q, want the session's output after the client's half-close", out)
+	}
+}
