@@ -68,11 +68,14 @@ func (s *Server) version(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 	hostname, _ := os.Hostname()
 	info := system.Info{
-		ID:                 s.cfg.System.ID,
-		Driver:             "overlay2",
-		DriverStatus:       [][2]string{},
-		DockerRootDir:      s.cfg.System.DataRoot,
-		Debug:              s.cfg.System.Debug,
+		ID:            s.cfg.System.ID,
+		Driver:        "overlay2",
+		DriverStatus:  [][2]string{},
+		DockerRootDir: s.cfg.System.DataRoot,
+		Debug:         s.cfg.System.Debug,
+		// Containers outlive the daemon (their supervisor holds them), which is
+		// what live-restore means to clients.
+		LiveRestoreEnabled: true,
 		LoggingDriver:      "json-file",
 		CgroupDriver:       "cgroupfs",
 		CgroupVersion:      cgroupVersion(),
