@@ -71,6 +71,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.routeSystem()
+	s.routeVolumes()
 	s.routeContainers()
 	s.routeExec()
 	s.routeImages()
