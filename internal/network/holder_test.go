@@ -45,7 +45,7 @@ func TestPublishNamesHostHolder(t *testing.T) {
 		must(t, s.Unpublish(c.id)) // httpd not listening yet
 		time.Sleep(10 * time.Millisecond)
 	}
-	want := fmt.Sprintf("Bind for 0.0.0.0:18090 failed: address already in use by pid %d (busybox)", srv.Process.Pid)
+	want := fmt.Sprintf("failed to set up container networking: Bind for 0.0.0.0:18090 failed: address already in use by pid %d (busybox)", srv.Process.Pid)
 	if !errors.Is(perr, errdefs.ErrConflict) || perr.Error() != want {
 		t.Fatalf("port held by httpd: %v\nwant %s", perr, want)
 	}
@@ -54,7 +54,7 @@ func TestPublishNamesHostHolder(t *testing.T) {
 	must(t, err)
 	defer pc.Close()
 	err = s.Publish(c.id, []nat.Port{{Proto: "udp", HostIP: mustAddr("127.0.0.1"), HostPort: 18091, ContainerPort: 53}})
-	want = fmt.Sprintf("Bind for 127.0.0.1:18091 failed: address already in use by pid %d (%s)", os.Getpid(), procComm(t, os.Getpid()))
+	want = fmt.Sprintf("failed to set up container networking: Bind for 127.0.0.1:18091 failed: address already in use by pid %d (%s)", os.Getpid(), procComm(t, os.Getpid()))
 	if !errors.Is(err, errdefs.ErrConflict) || err.Error() != want {
 		t.Fatalf("udp port held by this test: %v\nwant %s", err, want)
 	}

@@ -46,11 +46,13 @@ func (s *Service) Unpublish(containerID string) error {
 	return s.nat.RemoveOwner(containerID)
 }
 
+// undo removes the ports published so far; err is said in Docker's words
+// ("failed to set up container networking: ..."), which clients match.
 func (s *Service) undo(done []nat.Port, err error) error {
 	for _, p := range done {
 		_ = s.nat.Unpublish(p)
 	}
-	return err
+	return fmt.Errorf("failed to set up container networking: %w", err)
 }
 
 // nameHolder adds the name of the container holding a port to nat's

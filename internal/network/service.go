@@ -313,6 +313,10 @@ func (s *Service) Create(ctx context.Context, name string, opts CreateOptions) (
 	if name == "" || strings.ContainsAny(name, "/ \t\n:") {
 		return network.Inspect{}, errdefs.Invalid("invalid network name %q", name)
 	}
+	if slices.Contains([]string{"bridge", "host", "none", "default"}, name) {
+		// Docker's PredefinedNetworkError, a 403.
+		return network.Inspect{}, errdefs.Forbidden("operation is not permitted on predefined %s network ", name)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.nets {

@@ -159,6 +159,13 @@ func TestService(t *testing.T) {
 	if _, err := s.Create(ctx, "front", CreateOptions{}); !errors.Is(err, errdefs.ErrConflict) {
 		t.Fatalf("duplicate name: %v", err)
 	}
+	// Docker's words and kind (moby's TestCreateDeletePredefinedNetworks).
+	for _, name := range []string{"bridge", "host", "none"} {
+		_, err := s.Create(ctx, name, CreateOptions{})
+		if !errors.Is(err, errdefs.ErrForbidden) || !strings.Contains(err.Error(), "operation is not permitted on predefined "+name+" network") {
+			t.Fatalf("create predefined %s: %v", name, err)
+		}
+	}
 	if _, err := s.Create(ctx, "overlap", CreateOptions{Subnet: "10.77.0.128/25"}); !errors.Is(err, errdefs.ErrForbidden) {
 		t.Fatalf("overlapping subnet: %v", err)
 	}
@@ -249,7 +256,7 @@ func TestService(t *testing.T) {
 			t.Fatalf("hairpin to its own published port: %q %v", out, err)
 		}
 		err := s.Publish(db.id, []nat.Port{{Proto: "tcp", HostPort: 18080, ContainerPort: 80}})
-		want := "Bind for 0.0.0.0:18080 failed: port is already allocated: held by container web (" + web.id[:12] + ")"
+		want := "failed to set up container networking: Bind for 0.0.0.0:18080 failed: port is already allocated: held by container web (" + web.id[:12] + ")"
 		if !errors.Is(err, errdefs.ErrConflict) || err.Error() != want {
 			t.Fatalf("port taken by web: %v", err)
 		}
@@ -257,7 +264,7 @@ func TestService(t *testing.T) {
 		must(t, err)
 		defer ln.Close()
 		err = s.Publish(db.id, []nat.Port{{Proto: "tcp", HostPort: 18082, ContainerPort: 80}, {Proto: "tcp", HostPort: 18081, ContainerPort: 80}})
-		want = fmt.Sprintf("Bind for 0.0.0.0:18081 failed: address already in use by pid %d (%s)", os.Getpid(), procComm(t, os.Getpid()))
+		want = fmt.Sprintf("failed to set up container networking: Bind for 0.0.0.0:18081 failed: address already in use by pid %d (%s)", os.Getpid(), procComm(t, os.Getpid()))
 		if !errors.Is(err, errdefs.ErrConflict) || err.Error() != want {
 			t.Fatalf("port held by a host program: %v", err)
 		}
