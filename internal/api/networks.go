@@ -42,6 +42,7 @@ type ContainerNetworks interface {
 
 func (s *Server) routeNetworks() {
 	s.handle("GET /networks", s.networkList)
+	s.handle("GET /networks/{$}", s.networkList) // dockerd lists on "/networks/" too
 	s.handle("GET /networks/{id}", s.networkInspect)
 	s.handle("POST /networks/create", s.networkCreate)
 	s.handle("DELETE /networks/{id}", s.networkRemove)
