@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/wharf/wharf/internal/api"
 	"github.com/wharf/wharf/internal/supervisor"
@@ -85,11 +86,40 @@ func (s *Service) runAttach(ctx context.Context, r *record, opts api.AttachOptio
 	if err != nil || st == nil {
 		return err
 	}
-	defer st.Close()
 	s.mu.Lock()
 	stdinOnce := r.Config.StdinOnce
 	s.mu.Unlock()
-	return pump(ctx, st, in, out, keys, sopts.Stdin, stdinOnce)
+	ended, err := pump(ctx, st, in, out, keys, sopts.Stdin, stdinOnce)
+	st.Close() // before waiting: the exit's handling must not wait for it
+	if ended {
+		s.awaitExit(ctx, r)
+	}
+	return err
+}
+
+// exitGrace bounds awaitExit: a process that closed its stdio yet runs on
+// must not hold its attachers.
+const exitGrace = 2 * time.Second
+
+// awaitExit waits, after the output ended, until the container's exit is
+// recorded (state, exit code, networks released), as dockerd, whose
+// attachers end only once the exit is handled: clients inspect the exit
+// code, or remove the container's networks, right after the stream ends.
+func (s *Service) awaitExit(ctx context.Context, r *record) {
+	s.mu.Lock()
+	running := r.State.Status == stateRunning && !r.gone
+	exited := r.exited
+	s.mu.Unlock()
+	if !running {
+		return
+	}
+	t := time.NewTimer(exitGrace)
+	defer t.Stop()
+	select {
+	case <-exited:
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // attachStream attaches now if the container runs, else waits for Start.
@@ -131,8 +161,8 @@ func (s *Service) attachStream(ctx context.Context, r *record, opts supervisor.A
 
 // pump copies the client's input to the process (watching for the detach
 // keys) and the process's output to the client. It returns when the output
-// ends, the client detaches or ctx ends.
-func pump(ctx context.Context, st supervisor.Stream, in io.Reader, out io.Writer, keys []byte, stdin, closeStdin bool) error {
+// ends (ended true), the client detaches or ctx ends.
+func pump(ctx context.Context, st supervisor.Stream, in io.Reader, out io.Writer, keys []byte, stdin, closeStdin bool) (ended bool, err error) {
 	outDone := make(chan error, 1)
 	go func() {
 		_, err := io.Copy(out, st)
@@ -155,10 +185,10 @@ func pump(ctx context.Context, st supervisor.Stream, in io.Reader, out io.Writer
 	case <-outDone:
 		// EOF, or the stream was closed under us (container removed):
 		// either way the output is over.
-		return nil
+		return true, nil
 	case <-detached:
-		return nil
+		return false, nil
 	case <-ctx.Done():
-		return nil
+		return false, nil
 	}
 }

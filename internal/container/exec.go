@@ -129,7 +129,7 @@ func (s *Service) ExecStart(ctx context.Context, execID string, detach bool) (*a
 		}
 		defer st.Close()
 		e.setRunning()
-		err = pump(ctx, st, in, out, e.keys, e.Req.AttachStdin, true)
+		_, err = pump(ctx, st, in, out, e.keys, e.Req.AttachStdin, true)
 		s.refreshExec(context.WithoutCancel(ctx), e)
 		return err
 	}
