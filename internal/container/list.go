@@ -35,6 +35,7 @@ func (s *Service) ContainerList(ctx context.Context, opts api.ListOptions) ([]co
 	now := time.Now()
 	out := []container.Summary{}
 	var picked []*record
+	linkNames := s.linkNamesLocked()
 	for _, r := range recs {
 		if opts.Limit > 0 && len(out) >= opts.Limit {
 			break
@@ -48,6 +49,7 @@ func (s *Service) ContainerList(ctx context.Context, opts api.ListOptions) ([]co
 			continue
 		}
 		sum := summaryLocked(r, now)
+		sum.Names = append(sum.Names, linkNames[r.ID]...)
 		s.summaryNetworks(r, &sum)
 		out = append(out, sum)
 		picked = append(picked, r)
@@ -59,6 +61,31 @@ func (s *Service) ContainerList(ctx context.Context, opts api.ListOptions) ([]co
 		}
 	}
 	return out, nil
+}
+
+// linkNamesLocked gives, by container ID, the names legacy links give it:
+// "/parent/alias" for each container linking to it outside user networks
+// (on those, links are DNS aliases), as dockerd lists them. Callers hold s.mu.
+func (s *Service) linkNamesLocked() map[string][]string {
+	out := map[string][]string{}
+	for _, p := range s.byID {
+		if p.gone || len(p.HostConfig.Links) == 0 || (p.HostConfig.NetworkMode != "" && p.HostConfig.NetworkMode.IsUserDefined()) {
+			continue
+		}
+		ls, err := parseLinks(p.HostConfig.Links)
+		if err != nil {
+			continue
+		}
+		for _, l := range ls {
+			if child, err := s.lookupLocked(l.name); err == nil {
+				out[child.ID] = append(out[child.ID], "/"+p.Name+"/"+l.alias)
+			}
+		}
+	}
+	for _, names := range out {
+		slices.Sort(names)
+	}
+	return out
 }
 
 func summaryLocked(r *record, now time.Time) container.Summary {
