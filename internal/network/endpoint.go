@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/moby/moby/api/types/network"
 
@@ -24,7 +25,16 @@ type EndpointOptions struct {
 	// DNSUpstreams are the container's --dns servers: its embedded resolver
 	// forwards other names to them instead of the host's (CONTRACT).
 	DNSUpstreams []string
+	// Hostname is the container's --hostname: on user networks it resolves
+	// to the endpoint too, as it is among Docker's DNSNames.
+	Hostname string
+	// IfName is the interface's name in the container (Docker's driver
+	// option com.docker.network.endpoint.ifname); "" = the next ethN.
+	IfName string
 }
+
+// OptIfName is the endpoint driver option naming the container's interface.
+const OptIfName = "com.docker.network.endpoint.ifname"
 
 // Endpoint is a container's attachment: Docker's EndpointSettings (for
 // NetworkSettings.Networks in inspect) plus the interfaces used.
@@ -75,7 +85,10 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 		return Endpoint{}, err
 	}
 	others := s.endpointsOf(containerID)
-	ifName := s.nextIfName(containerID)
+	ifName, err := s.ifName(containerID, opts.IfName)
+	if err != nil {
+		return Endpoint{}, err
+	}
 	addr, err := s.ipam.Allocate(r.ID, containerID, want)
 	if err != nil {
 		return Endpoint{}, err
@@ -93,7 +106,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 		return Endpoint{}, err
 	}
 	ep := &endpoint{ID: newID(), Name: opts.Name, Addr: addr, MAC: mac.String(), HostVeth: veth, IfName: ifName,
-		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath, DNSUpstreams: upstreams}
+		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath, DNSUpstreams: upstreams, Hostname: opts.Hostname}
 	r.Endpoints[containerID] = ep
 	if err := s.save(r, false); err != nil {
 		delete(r.Endpoints, containerID)
@@ -102,7 +115,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 		return Endpoint{}, err
 	}
 	if r.dnsEnabled() {
-		s.reg.Add(r.Name, containerID, opts.Name, opts.Aliases, addr)
+		s.reg.Add(r.Name, containerID, opts.Name, ep.dnsAliases(), addr)
 		if err := s.startDNS(containerID, netnsPath); err != nil {
 			_ = s.detach(r, containerID) // all or nothing
 			return Endpoint{}, fmt.Errorf("embedded DNS for %s: %w", containerID, err)
@@ -226,6 +239,24 @@ func (s *Service) endpointsOf(containerID string) []*endpoint {
 
 // nextIfName is the first ethN the container does not use yet, counting
 // the interfaces of endpoints still being torn down.
+// ifName is the asked name, checked, or the next free ethN.
+func (s *Service) ifName(containerID, asked string) (string, error) {
+	if asked == "" {
+		return s.nextIfName(containerID), nil
+	}
+	if len(asked) > 15 || strings.ContainsAny(asked, "/: \t\n") || asked == "." || asked == ".." {
+		return "", errdefs.Invalid("invalid interface name %q", asked)
+	}
+	for _, r := range s.nets {
+		for _, m := range []map[string]*endpoint{r.Endpoints, r.Leaving} {
+			if ep, ok := m[containerID]; ok && ep.IfName == asked {
+				return "", errdefs.Conflict("interface name %s is already used by the container on network %s", asked, r.Name)
+			}
+		}
+	}
+	return asked, nil
+}
+
 func (s *Service) nextIfName(containerID string) string {
 	used := map[string]bool{}
 	for _, r := range s.nets {

@@ -119,7 +119,7 @@ func New(cfg Config) (*Service, error) {
 		}
 		for cid, ep := range r.Endpoints {
 			if r.dnsEnabled() {
-				s.reg.Add(r.Name, cid, ep.Name, ep.Aliases, ep.Addr)
+				s.reg.Add(r.Name, cid, ep.Name, ep.dnsAliases(), ep.Addr)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,6 +46,16 @@ type endpoint struct {
 	// DNSUpstreams are the container's --dns servers ("host:port") for its
 	// embedded resolver; kept so a restarted daemon reopens it the same.
 	DNSUpstreams []string `json:"dnsUpstreams,omitempty"`
+	Hostname     string   `json:"hostname,omitempty"` // resolvable on user networks
+}
+
+// dnsAliases are the names the endpoint answers to besides the
+// container's name and ID: its aliases and the container's hostname.
+func (ep *endpoint) dnsAliases() []string {
+	if ep.Hostname == "" {
+		return ep.Aliases
+	}
+	return append(slices.Clone(ep.Aliases), ep.Hostname)
 }
 
 // predefined networks cannot be removed.
