@@ -23,6 +23,7 @@ type containerOptions struct {
 	env, envFile, labels, labelFile, attach          []string
 	volumes, tmpfs, capAdd, capDrop                  []string
 	groupAdd                                         []string
+	sysctls                                          []string
 	stopTimeout                                      int
 	pidsLimit                                        int64
 	memory                                           memBytes
@@ -61,6 +62,7 @@ func addContainerFlags(f *pflag.FlagSet, o *containerOptions) {
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	f.StringArrayVar(&o.groupAdd, "group-add", nil, "Add additional groups to join")
+	f.StringArrayVar(&o.sysctls, "sysctl", nil, "Sysctl options")
 	f.StringVar(&o.logDriver, "log-driver", "", "Logging driver for the container")
 	f.StringArrayVar(&o.logOpts, "log-opt", nil, "Log driver options")
 	f.StringArrayVar(&o.securityOpts, "security-opt", nil, "Security Options")
@@ -141,6 +143,16 @@ func (o *containerOptions) hostConfig(cfg *container.Config) (*container.HostCon
 		GroupAdd: o.groupAdd, SecurityOpt: o.securityOpts,
 	}
 	hc.LogConfig.Type = o.logDriver
+	for _, kv := range o.sysctls {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("invalid argument %q for \"--sysctl\" flag: %s is not a valid option", kv, kv)
+		}
+		if hc.Sysctls == nil {
+			hc.Sysctls = map[string]string{}
+		}
+		hc.Sysctls[k] = v
+	}
 	for _, kv := range o.logOpts {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {

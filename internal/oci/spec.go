@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -80,7 +81,7 @@ func buildSpec(in Input) (*specs.Spec, error) {
 			Devices:     defaultDevices(),
 			Resources:   resources(hc),
 			CgroupsPath: cgroupsPath(in),
-			Sysctl:      hc.Sysctls,
+			Sysctl:      sysctls(hc),
 		},
 	}
 	if !hc.UTSMode.IsHost() {
@@ -246,4 +247,19 @@ func namespaces(in Input) ([]specs.LinuxNamespace, error) {
 		ns = append(ns, specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
 	return ns, nil
+}
+
+// sysctls are the user's plus, in a network namespace of the container's
+// own, dockerd's defaults that let a non-root process bind ports below 1024
+// and ping (harmless there: the namespace is the container's alone).
+func sysctls(hc *container.HostConfig) map[string]string {
+	if hc.NetworkMode.IsHost() || hc.NetworkMode.IsContainer() {
+		return hc.Sysctls
+	}
+	out := map[string]string{
+		"net.ipv4.ip_unprivileged_port_start": "0",
+		"net.ipv4.ping_group_range":           "0 2147483647",
+	}
+	maps.Copy(out, hc.Sysctls)
+	return out
 }

@@ -548,3 +548,16 @@ func TestCgroupNamespaceDefault(t *testing.T) {
 		}
 	}
 }
+
+func TestSpecNetworkSysctls(t *testing.T) {
+	for mode, want := range map[string]bool{"bridge": true, "none": true, "mynet": true, "host": false, "container:abc": false} {
+		hc := &container.HostConfig{NetworkMode: container.NetworkMode(mode), Sysctls: map[string]string{"net.ipv4.ping_group_range": "1 1"}}
+		got := sysctls(hc)
+		if _, has := got["net.ipv4.ip_unprivileged_port_start"]; has != want {
+			t.Errorf("%s: ip_unprivileged_port_start set %v, want %v", mode, has, want)
+		}
+		if got["net.ipv4.ping_group_range"] != "1 1" {
+			t.Errorf("%s: the user's sysctl lost: %v", mode, got)
+		}
+	}
+}
