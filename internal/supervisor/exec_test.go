@@ -90,12 +90,19 @@ func TestExecKillDelete(t *testing.T) {
 	if err := fresh.Kill(c, req.ID, syscall.SIGKILL, false); !errors.Is(err, errdefs.ErrConflict) {
 		t.Errorf("kill of an exited container: %v", err)
 	}
-	cg, _ := filepath.Glob("/sys/fs/cgroup/*/" + cgroupParent + "/" + req.ID)
-	if len(cg) > 0 {
-		t.Errorf("cgroups left after exit: %v", cg)
-	}
 	if err := fresh.Delete(c, req.ID); err != nil {
 		t.Fatal(err)
+	}
+	// The exit is reported before the cgroups are removed: they go soon after.
+	var cg []string
+	for i := 0; i < 100; i++ {
+		if cg, _ = filepath.Glob("/sys/fs/cgroup/*/" + cgroupParent + "/" + req.ID); len(cg) == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(cg) > 0 {
+		t.Errorf("cgroups left after exit and delete: %v", cg)
 	}
 	if mounted(req.Spec.Root.Path) {
 		t.Error("rootfs still mounted after delete")
@@ -222,5 +229,26 @@ func TestInitInContainer(t *testing.T) {
 	// sh is not PID 1 under the init, so SIGTERM kills it: 143.
 	if st.ExitCode != 143 || !strings.Contains(stdout, "1 wharf-init") {
 		t.Errorf("exit %d stdout %q stderr %q", st.ExitCode, stdout, stderr)
+	}
+}
+
+// A create of an id whose previous container is still being destroyed
+// waits for it: runs back to back under one id all succeed.
+func TestRecreateSameID(t *testing.T) {
+	req := newRequest(t, "recreate", "true")
+	c := ctx(t)
+	for i := 0; i < 5; i++ {
+		if _, err := testClient.Create(c, req); err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
+		if _, err := testClient.Start(c, req.ID); err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		if st, err := testClient.Wait(c, req.ID); err != nil || st.ExitCode != 0 {
+			t.Fatalf("wait %d: %+v %v", i, st, err)
+		}
+		if err := testClient.Delete(c, req.ID); err != nil {
+			t.Fatalf("delete %d: %v", i, err)
+		}
 	}
 }

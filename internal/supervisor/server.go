@@ -19,10 +19,14 @@ type server struct {
 	mu       sync.Mutex
 	ctrs     map[string]*ctr
 	reserved map[string]bool // ids being created
+	// leaving holds the deleted containers whose runtime state is still
+	// being destroyed: a create of the same id waits for it.
+	leaving map[string]*ctr
 }
 
 func newServer(rt *runtime.Runtime) *server {
-	return &server{rt: rt, reaper: newReaper(), ctrs: map[string]*ctr{}, reserved: map[string]bool{}}
+	return &server{rt: rt, reaper: newReaper(), ctrs: map[string]*ctr{}, reserved: map[string]bool{},
+		leaving: map[string]*ctr{}}
 }
 
 func (s *server) serve(l *net.UnixListener) error {
@@ -35,13 +39,20 @@ func (s *server) serve(l *net.UnixListener) error {
 	}
 }
 
+// reserve claims id for a create; a previous container of that id still
+// being destroyed is waited for, so that its runtime state is gone.
 func (s *server) reserve(id string) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.reserved[id] || s.ctrs[id] != nil {
+		s.mu.Unlock()
 		return false
 	}
 	s.reserved[id] = true
+	prev := s.leaving[id]
+	s.mu.Unlock()
+	if prev != nil {
+		<-prev.destroyed
+	}
 	return true
 }
 
@@ -233,7 +244,19 @@ func (s *server) delete(c *ctr) error {
 		return errdefs.NotFound("No such container: %s", c.id)
 	}
 	delete(s.ctrs, c.id)
+	s.leaving[c.id] = c
 	s.mu.Unlock()
+	go func() {
+		<-c.destroyed
+		s.mu.Lock()
+		if s.leaving[c.id] == c {
+			delete(s.leaving, c.id)
+		}
+		s.mu.Unlock()
+	}()
+	// The rootfs is unmounted on the host side only: the container's
+	// processes (all dead unless sharedPID, whose exit waited for Destroy)
+	// had their own mount namespace.
 	if err := unmountAll(c.mounted); err != nil {
 		log.Printf("container %s: %v", c.id, err)
 		return err
