@@ -242,6 +242,12 @@ func newFixture(t *testing.T) *fixture {
 	dir := t.TempDir()
 	f := &fixture{layers: &fakeLayers{root: filepath.Join(dir, "layers"), rw: map[string]bool{}}, sup: newFakeSup()}
 	f.cfg = Config{Root: filepath.Join(dir, "containers"), ExecRoot: filepath.Join(dir, "exec")}
+	t.Cleanup(func() { // containers left running keep their netns mounted
+		left, _ := filepath.Glob(filepath.Join(f.cfg.ExecRoot, "*", "netns"))
+		for _, p := range left {
+			removeNetns(p)
+		}
+	})
 	f.s = f.reload(t)
 	return f
 }

@@ -61,12 +61,12 @@ func endpointOptions(r *record, es *mnet.EndpointSettings) network.EndpointOptio
 	return opts
 }
 
-// connectNetwork attaches the created (not yet started) container whose
-// init is pid to its networks (the mode's first: eth0), publishes its
-// ports and rewrites its hosts and resolv.conf to match. On error
-// everything done is undone.
-func (s *Service) connectNetwork(ctx context.Context, r *record, pid int) error {
-	if s.net == nil || pid <= 0 {
+// connectNetwork attaches the container whose network namespace is netns
+// (prepared by newNetns, joined by the init at create) to its networks
+// (the mode's first: eth0), publishes its ports and rewrites its hosts and
+// resolv.conf to match. On error everything done is undone.
+func (s *Service) connectNetwork(ctx context.Context, r *record, netns string) error {
+	if s.net == nil || netns == "" {
 		return nil
 	}
 	s.mu.Lock()
@@ -79,7 +79,6 @@ func (s *Service) connectNetwork(ctx context.Context, r *record, pid int) error 
 	if len(order) == 0 {
 		return nil
 	}
-	netns := fmt.Sprintf("/proc/%d/ns/net", pid)
 	for i, name := range order {
 		if _, err := s.net.Connect(ctx, name, r.ID, netns, opts[i]); err != nil {
 			s.releaseNetwork(r)
@@ -124,6 +123,9 @@ func (s *Service) releaseNetwork(r *record) {
 		if err := s.net.Disconnect(ctx, name, id); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 			log.Printf("container %s: disconnect %s: %v", id[:12], name, err)
 		}
+	}
+	if p := s.netnsFile(id); p != "" {
+		removeNetns(p)
 	}
 }
 

@@ -36,6 +36,11 @@ func (n *nsSup) Create(ctx context.Context, req supervisor.CreateRequest) (super
 		return st, err
 	}
 	cmd := exec.Command("unshare", "-n", "sleep", "300")
+	for _, ns := range req.Spec.Linux.Namespaces {
+		if ns.Type == "network" && ns.Path != "" { // the namespace the daemon prepared
+			cmd = exec.Command("nsenter", "--net="+ns.Path, "sleep", "300")
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		return st, err
 	}

@@ -53,16 +53,34 @@ func (s *Service) startLocked(ctx context.Context, r *record) error {
 	}
 	s.mu.Unlock()
 
-	req, err := s.createRequest(r)
+	// A container on networks joins a namespace made here, which is
+	// connected while the supervisor creates the init.
+	netns := ""
+	if s.net != nil && bridgeNetwork(r.HostConfig) != "" {
+		if netns = s.netnsFile(r.ID); netns != "" {
+			if err := newNetns(netns); err != nil {
+				return s.startFailed(ctx, r, err, nil)
+			}
+		}
+	}
+	req, err := s.createRequest(r, netns)
 	if err != nil {
 		return s.startFailed(ctx, r, err, nil)
 	}
-	pid, err := s.supCreate(ctx, req)
-	if err != nil {
-		return s.startFailed(ctx, r, err, nil)
+	// The network is joined on this goroutine (the network service works
+	// in its caller's namespace), the supervisor's create on another.
+	created := make(chan error, 1)
+	go func() {
+		_, err := s.supCreate(ctx, req)
+		created <- err
+	}()
+	// A network failure (a taken port, say) wins: Docker sets up the
+	// network before it creates the task.
+	err = s.connectNetwork(ctx, r, netns)
+	if cerr := <-created; err == nil {
+		err = cerr
 	}
-	// The init exists, blocked before exec: join its new netns to the bridge.
-	if err := s.connectNetwork(ctx, r, pid); err != nil {
+	if err != nil {
 		return s.startFailed(ctx, r, err, nil)
 	}
 	handed := s.handAttachers(ctx, r)
@@ -99,7 +117,9 @@ func (s *Service) supCreate(ctx context.Context, req supervisor.CreateRequest) (
 	return st.Pid, err
 }
 
-func (s *Service) createRequest(r *record) (supervisor.CreateRequest, error) {
+// createRequest builds the supervisor's request; netns, when set, is the
+// network namespace the container joins.
+func (s *Service) createRequest(r *record, netns string) (supervisor.CreateRequest, error) {
 	mounts, err := s.layers.Mounts(r.ID)
 	if err != nil {
 		return supervisor.CreateRequest{}, err
@@ -110,6 +130,7 @@ func (s *Service) createRequest(r *record) (supervisor.CreateRequest, error) {
 	}
 	in := s.ociInput(r, dirs)
 	in.Config = withLinkEnv(in.Config, s.linkEnv(r))
+	in.NetNSPath = netns
 	if mode := r.HostConfig.NetworkMode; mode.IsContainer() {
 		other, err := s.lookup(mode.ConnectedContainer())
 		if err != nil {
