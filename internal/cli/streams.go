@@ -131,7 +131,12 @@ func (c *CLI) watchSize(resize func(h, w uint) error) (stop func()) {
 			}
 		}
 	}()
-	return func() { signal.Stop(ch); close(done) }
+	// signal.Stop restores 60-odd handlers one by one (about 1 ms): it runs
+	// in the background, off the path to the command's exit.
+	return func() {
+		close(done)
+		go signal.Stop(ch)
+	}
 }
 
 // proxySignals forwards the signals the CLI receives to the container.
@@ -154,5 +159,10 @@ func (c *CLI) proxySignals(kill func(sig string)) (stop func()) {
 			}
 		}
 	}()
-	return func() { signal.Stop(ch); close(done) }
+	// signal.Stop restores 60-odd handlers one by one (about 1 ms): it runs
+	// in the background, off the path to the command's exit.
+	return func() {
+		close(done)
+		go signal.Stop(ch)
+	}
 }
