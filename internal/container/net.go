@@ -45,7 +45,7 @@ func bridgeNetwork(hc *container.HostConfig) string {
 
 // endpointOptions turns a network's configured settings into Connect's.
 func endpointOptions(r *record, es *mnet.EndpointSettings) network.EndpointOptions {
-	opts := network.EndpointOptions{Name: r.Name}
+	opts := network.EndpointOptions{Name: r.Name, Hostname: r.Config.Hostname}
 	for _, a := range r.HostConfig.DNS {
 		opts.DNSUpstreams = append(opts.DNSUpstreams, a.String())
 	}
@@ -57,6 +57,7 @@ func endpointOptions(r *record, es *mnet.EndpointSettings) network.EndpointOptio
 		if len(es.MacAddress) > 0 {
 			opts.MAC = es.MacAddress.String()
 		}
+		opts.IfName = es.DriverOpts[network.OptIfName]
 	}
 	return opts
 }
