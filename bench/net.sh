@@ -37,7 +37,7 @@ cleanup() {
 	if [ -S "$sock" ]; then
 		ids=$(w ps -aq 2>/dev/null)
 		[ -z "$ids" ] || w rm -f $ids >/dev/null 2>&1
-		w network rm "$usernet" >/dev/null 2>&1
+		w network rm "$usernet" >/dev/null || echo "bench/net.sh: network rm $usernet failed" >&2
 	fi
 	sweep_daemon
 	[ -z "$bindir" ] || rm -rf "$bindir"

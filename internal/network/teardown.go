@@ -71,14 +71,17 @@ func (s *Service) settle(r *record, containerID string) error {
 		return nil
 	}
 	key := pendingKey(r.ID, containerID)
-	if lv, ok := s.pending[key]; ok {
+	lv, waited := s.pending[key]
+	if waited {
 		<-lv.done
 		delete(s.pending, key)
-		if lv.err != nil {
-			return lv.err // stays leaving: the next settle or Reconcile retries
+	}
+	// No background delete, or it failed: try (again) now. On error the
+	// endpoint stays leaving for the next settle or Reconcile.
+	if !waited || lv.err != nil {
+		if err := bridge.Detach(ep.HostVeth); err != nil {
+			return err
 		}
-	} else if err := bridge.Detach(ep.HostVeth); err != nil {
-		return err
 	}
 	if err := s.ipam.Release(r.ID, ep.Addr); err != nil {
 		return err

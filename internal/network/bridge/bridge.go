@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 
@@ -84,7 +85,9 @@ func ipNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
+// isNotFound: a link that is not there, including one that vanished
+// between lookup and use (a veth dies with its peer's namespace: ENODEV).
 func isNotFound(err error) bool {
 	var lnf netlink.LinkNotFoundError
-	return errors.As(err, &lnf)
+	return errors.As(err, &lnf) || errors.Is(err, syscall.ENODEV)
 }

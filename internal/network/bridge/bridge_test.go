@@ -2,11 +2,13 @@ package bridge
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -266,4 +268,20 @@ func handleAt(t *testing.T, path string) *netlink.Handle {
 	}
 	t.Cleanup(h.Close)
 	return h
+}
+
+func TestIsNotFound(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{netlink.LinkNotFoundError{}, true},
+		{fmt.Errorf("delete: %w", syscall.ENODEV), true}, // the veth died with its peer's namespace
+		{syscall.EPERM, false},
+		{nil, false},
+	} {
+		if got := isNotFound(tc.err); got != tc.want {
+			t.Errorf("isNotFound(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
 }
