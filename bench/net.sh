@@ -56,18 +56,8 @@ w() { "$bin" -H "unix://$sock" "$@"; }
 	--cgroup-parent "/$cg" --config-file "$root/daemon.json" --bridge-name "$br" </dev/null >"$root/daemon.log" 2>&1 &
 daemon_pid=$!
 disown "$daemon_pid"
-for _ in $(seq 150); do w version >/dev/null 2>&1 && break; sleep 0.2; done
-w version >/dev/null || { echo "daemon did not start:"; cat "$root/daemon.log"; exit 1; }
-scripts/busybox-tar "$root/busybox.tar"
-w import --change 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
+ready_with_busybox
 
-time_ms() { # wall time of one run in ms (bash's clock: no extra fork)
-	local t0=$EPOCHREALTIME
-	"$@" >/dev/null
-	local t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }'
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 rps() { # requests/s of ab -c 8 against URL $1 ("0" and its last words when it fails)
 	local out

@@ -57,19 +57,8 @@ else
 fi
 daemon_pid=$!
 disown "$daemon_pid"
-for _ in $(seq 150); do w version >/dev/null 2>&1 && break; sleep 0.2; done
-w version >/dev/null || { echo "daemon did not start:"; cat "$root/daemon.log"; exit 1; }
-scripts/busybox-tar "$root/busybox.tar"
-w import --change 'CMD ["sh"]' "$root/busybox.tar" busybox:latest >/dev/null
+ready_with_busybox
 
-# time_ms CMD...: wall time of one run in ms (bash's clock: no extra fork).
-time_ms() {
-	local t0=$EPOCHREALTIME
-	"$@" >/dev/null
-	local t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }'
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 series() { # series N CMD...: median of N runs after 3 warm-ups
 	local n=$1
 	shift
