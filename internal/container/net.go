@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log"
 	"maps"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -27,6 +26,7 @@ type networker interface {
 	Connect(ctx context.Context, networkRef, containerID, netnsPath string, opts network.EndpointOptions) (network.Endpoint, error)
 	Disconnect(ctx context.Context, networkRef, containerID string) error
 	Endpoints(containerID string) map[string]network.Endpoint
+	// Publish writes the host port it picked into each port given as 0.
 	Publish(containerID string, ports []nat.Port) error
 	Unpublish(containerID string) error
 	DNS(containerID string) ([]string, bool)
@@ -232,8 +232,8 @@ func (s *Service) extraHosts(r *record, eps map[string]network.Endpoint) ([]host
 }
 
 // publishedPorts turns -p (PortBindings) and -P (PublishAllPorts with
-// ExposedPorts) into kernel port forwards; an empty host port is a free
-// one picked now.
+// ExposedPorts) into kernel port forwards; an empty host port stays 0 and
+// Publish picks a free one.
 func publishedPorts(cfg *container.Config, hc *container.HostConfig) ([]nat.Port, error) {
 	bindings := mnet.PortMap{}
 	for p, bs := range hc.PortBindings {
@@ -261,7 +261,7 @@ func publishedPorts(cfg *container.Config, hc *container.HostConfig) ([]nat.Port
 			return nil, errdefs.Invalid("unsupported protocol %s in port %s", proto, p)
 		}
 		for _, b := range bindings[p] {
-			hp, err := hostPort(b.HostPort, proto, b.HostIP)
+			hp, err := hostPort(b.HostPort)
 			if err != nil {
 				return nil, err
 			}
@@ -272,35 +272,17 @@ func publishedPorts(cfg *container.Config, hc *container.HostConfig) ([]nat.Port
 }
 
 // hostPort parses a host port ("8080", or "8080-8090" whose first is
-// taken) or, when empty, asks the kernel for a free ephemeral one.
-func hostPort(s, proto string, ip netip.Addr) (uint16, error) {
-	if s != "" {
-		s, _, _ = strings.Cut(s, "-")
-		n, err := strconv.ParseUint(s, 10, 16)
-		if err != nil || n == 0 {
-			return 0, errdefs.Invalid("invalid host port %q", s)
-		}
-		return uint16(n), nil
+// taken); empty is 0, which the network service turns into a free port.
+func hostPort(s string) (uint16, error) {
+	if s == "" {
+		return 0, nil
 	}
-	host := "0.0.0.0"
-	if ip.IsValid() {
-		host = ip.String()
+	s, _, _ = strings.Cut(s, "-")
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 {
+		return 0, errdefs.Invalid("invalid host port %q", s)
 	}
-	addr := net.JoinHostPort(host, "0")
-	if proto == "udp" {
-		c, err := net.ListenPacket("udp4", addr)
-		if err != nil {
-			return 0, err
-		}
-		defer c.Close()
-		return uint16(c.LocalAddr().(*net.UDPAddr).Port), nil
-	}
-	l, err := net.Listen("tcp4", addr)
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return uint16(l.Addr().(*net.TCPAddr).Port), nil
+	return uint16(n), nil
 }
 
 // networkSettings fills NetworkSettings.Networks from the configured

@@ -45,8 +45,8 @@ func TestPublishedPorts(t *testing.T) {
 	if p := ports[byCtr[53]]; p.Proto != "udp" || p.HostPort != 5353 || p.HostIP.IsValid() {
 		t.Errorf("53/udp: %+v", p)
 	}
-	if p := ports[byCtr[443]]; p.Proto != "tcp" || p.HostPort == 0 {
-		t.Errorf("443/tcp (-P) got no random host port: %+v", p)
+	if p := ports[byCtr[443]]; p.Proto != "tcp" || p.HostPort != 0 {
+		t.Errorf("443/tcp (-P) should leave the host port to Publish: %+v", p)
 	}
 	hc.PortBindings = mnet.PortMap{p80: {{HostPort: "x"}}}
 	if _, err := publishedPorts(&container.Config{}, hc); err == nil {

@@ -16,12 +16,13 @@ import (
 // ContainerIP/Bridge gets the container's eth0 address and bridge. A port
 // already published is a Conflict naming its container; a port a host
 // program listens on is a Conflict too (our DNAT would hide that program).
-// All or nothing: on error the ports added by this call are removed.
+// A host port of 0 gets a free one, written back into ports. All or
+// nothing: on error the ports added by this call are removed.
 func (s *Service) Publish(containerID string, ports []nat.Port) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var done []nat.Port
-	for _, p := range ports {
+	for i, p := range ports {
 		p.ID = containerID
 		if !p.ContainerIP.IsValid() || p.Bridge == "" {
 			r, ep := s.primary(containerID)
@@ -30,15 +31,64 @@ func (s *Service) Publish(containerID string, ports []nat.Port) error {
 			}
 			p.ContainerIP, p.Bridge = ep.Addr, r.Bridge
 		}
-		if err := probe(p); err != nil {
-			return s.undo(done, err)
+		var err error
+		if p.HostPort == 0 {
+			p.HostPort, err = s.publishFree(p)
+		} else if err = probe(p); err == nil {
+			err = s.nat.Publish(p)
 		}
-		if err := s.nat.Publish(p); err != nil {
+		if err != nil {
 			return s.undo(done, s.nameHolder(err))
 		}
+		ports[i].HostPort = p.HostPort
 		done = append(done, p)
 	}
 	return nil
+}
+
+// publishFree publishes p on a free ephemeral host port. The kernel's
+// pick knows only sockets, not ports we forward without one (it handed a
+// second container the port the first one was published on), so a port
+// our table already holds is skipped and another asked for.
+func (s *Service) publishFree(p nat.Port) (uint16, error) {
+	var err error
+	for range 64 {
+		if p.HostPort, err = freePort(p); err != nil {
+			return 0, err
+		}
+		err = s.nat.Publish(p)
+		var pa *nat.PortAllocatedError
+		if !errors.As(err, &pa) {
+			return p.HostPort, err
+		}
+	}
+	return 0, fmt.Errorf("no free host port for %s/%d: %w", p.Proto, p.ContainerPort, err)
+}
+
+// freePort is ephemeral; a test makes it answer a port already forwarded.
+var freePort = ephemeral
+
+// ephemeral asks the kernel for a port no socket holds on p's host address.
+func ephemeral(p nat.Port) (uint16, error) {
+	host := "0.0.0.0"
+	if p.HostIP.IsValid() {
+		host = p.HostIP.String()
+	}
+	addr := net.JoinHostPort(host, "0")
+	if p.Proto == "udp" {
+		c, err := net.ListenPacket("udp4", addr)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		return uint16(c.LocalAddr().(*net.UDPAddr).Port), nil
+	}
+	l, err := net.Listen("tcp4", addr)
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return uint16(l.Addr().(*net.TCPAddr).Port), nil
 }
 
 // Unpublish removes every published port of the container.

@@ -98,7 +98,7 @@ func (s *Service) startDNS(containerID, netnsPath string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s:53 in %s: %w", ResolverIP, netnsPath, err)
 	}
-	go srv.Serve(pc, ln) // returns at Shutdown
+	srv.Start(pc, ln) // until Shutdown
 	s.dns[containerID] = &resolver{srv: srv, path: netnsPath}
 	return nil
 }

@@ -271,6 +271,23 @@ func TestService(t *testing.T) {
 		if owned(t, s, db.id) != 0 {
 			t.Fatal("a failed Publish left rules behind")
 		}
+		// A random host port never lands on one already forwarded (no socket holds it, so the kernel may offer it).
+		picks := []uint16{18080}
+		freePort = func(p nat.Port) (uint16, error) {
+			if len(picks) > 0 {
+				hp := picks[0]
+				picks = picks[1:]
+				return hp, nil
+			}
+			return ephemeral(p)
+		}
+		defer func() { freePort = ephemeral }()
+		ports := []nat.Port{{Proto: "tcp", ContainerPort: 80}}
+		must(t, s.Publish(db.id, ports))
+		if hp := ports[0].HostPort; hp == 0 || hp == 18080 || len(picks) != 0 {
+			t.Fatalf("random host port %d (offered 18080, held by web)", hp)
+		}
+		must(t, s.Unpublish(db.id))
 	})
 
 	step(t, "remove refuses", func() {

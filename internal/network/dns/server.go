@@ -84,10 +84,27 @@ func (s *Server) SetNetworks(networks ...string) {
 // nil. The caller opens them where it wants, e.g. 127.0.0.11:53 inside a
 // container's network namespace. Serve closes both.
 func (s *Server) Serve(conn net.PacketConn, ln net.Listener) error {
+	return <-s.Start(conn, ln)
+}
+
+// Start is Serve in the background; the channel gets Serve's result. The
+// sockets are registered before Start returns, so a Shutdown right after
+// still closes them before it returns (a server stopped before its
+// goroutine ran kept 127.0.0.11:53 bound, and the container's next
+// connect failed with "address already in use").
+func (s *Server) Start(conn net.PacketConn, ln net.Listener) <-chan error {
+	done := make(chan error, 1)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return errors.New("dns server is shut down")
+		if conn != nil {
+			conn.Close()
+		}
+		if ln != nil {
+			ln.Close()
+		}
+		done <- errors.New("dns server is shut down")
+		return done
 	}
 	var srvs []*dns.Server
 	if conn != nil {
@@ -103,19 +120,22 @@ func (s *Server) Serve(conn net.PacketConn, ln net.Listener) error {
 	for _, srv := range srvs {
 		go func() { errs <- srv.ActivateAndServe() }()
 	}
-	var first error
-	for range srvs {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-			s.Shutdown() // one transport failed: stop the other too
+	go func() {
+		var first error
+		for range srvs {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+				s.Shutdown() // one transport failed: stop the other too
+			}
 		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil
-	}
-	return first
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			first = nil
+		}
+		done <- first
+	}()
+	return done
 }
 
 // Shutdown stops Serve and closes its sockets.

@@ -239,3 +239,31 @@ func TestServerTruncatesLargeAnswers(t *testing.T) {
 		t.Errorf("EDNS0 4096 answer: TC=%v with %d records, want all %d", r.Truncated, len(r.Answer), n)
 	}
 }
+
+// A server shut down right after Start (before its goroutines ran) has
+// released its port when Shutdown returns: the same address binds again.
+func TestShutdownRightAfterStartFreesPort(t *testing.T) {
+	reg := NewRegistry()
+	addr := "127.0.0.1:0"
+	for i := range 200 {
+		pc, err := net.ListenPacket("udp4", addr)
+		if err != nil {
+			t.Fatalf("round %d: bind %s: %v", i, addr, err)
+		}
+		ln, err := net.Listen("tcp4", pc.LocalAddr().String())
+		if err != nil {
+			pc.Close()
+			t.Fatalf("round %d: bind tcp %s: %v", i, pc.LocalAddr(), err)
+		}
+		addr = pc.LocalAddr().String()
+		s, err := NewServer(reg, Config{Upstreams: []string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := s.Start(pc, ln)
+		s.Shutdown()
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: Serve: %v", i, err)
+		}
+	}
+}
