@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
@@ -78,35 +79,40 @@ func (o *netOptions) apply(cfg *container.Config, hc *container.HostConfig) (*ne
 			return nil, fmt.Errorf("%s is not a valid mac address", o.mac)
 		}
 	}
-	nets := o.networks
-	if len(nets) == 0 {
-		nets = []string{network.NetworkDefault}
+	nets, err := parseNetworks(o.networks)
+	if err != nil {
+		return nil, err
 	}
-	hc.NetworkMode = container.NetworkMode(nets[0])
+	if len(nets) == 0 {
+		nets = []netSpec{{name: network.NetworkDefault, ep: &network.EndpointSettings{}}}
+	}
+	hc.NetworkMode = container.NetworkMode(nets[0].name)
 	if hc.NetworkMode.IsUserDefined() && len(o.links) > 0 {
 		es.Links = hc.Links
 	}
 	nc := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{}}
 	var user, builtin bool
 	for i, n := range nets {
-		if container.NetworkMode(n).IsUserDefined() {
+		if container.NetworkMode(n.name).IsUserDefined() {
 			user = true
 		} else {
 			builtin = true
 		}
-		if _, dup := nc.EndpointsConfig[n]; dup {
-			return nil, fmt.Errorf("network %q is specified multiple times", n)
+		if _, dup := nc.EndpointsConfig[n.name]; dup {
+			return nil, fmt.Errorf("network %q is specified multiple times", n.name)
 		}
-		ep := &network.EndpointSettings{}
+		ep := n.ep
 		if i == 0 {
-			ep = es
+			if err := mergeEndpoint(ep, es); err != nil {
+				return nil, err
+			}
 			// One network and nothing to say about it: leave the daemon
 			// its defaults, as docker does.
-			if len(nets) == 1 && es.IPAMConfig == nil && len(es.MacAddress) == 0 && len(es.Aliases) == 0 && len(es.Links) == 0 {
+			if len(nets) == 1 && reflect.DeepEqual(*ep, network.EndpointSettings{}) {
 				continue
 			}
 		}
-		nc.EndpointsConfig[n] = ep
+		nc.EndpointsConfig[n.name] = ep
 	}
 	if user && builtin {
 		return nil, errors.New("conflicting options: cannot attach both user-defined and non-user-defined network-modes")

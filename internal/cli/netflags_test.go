@@ -74,6 +74,37 @@ func TestRunNetworkFlags(t *testing.T) {
 	}
 }
 
+// docker's long form: --network name=front,alias=web,ip=...,driver-opt=k=v.
+func TestRunNetworkLongSyntax(t *testing.T) {
+	o, _, hc, err := parseRunNet(t, "--network", "name=front,alias=web,alias=www,ip=10.9.0.5,mac-address=02:42:0a:09:00:05,driver-opt=com.docker.network.endpoint.ifname=data0,gw-priority=10",
+		"--network", "name=back,alias=db-client", "--link", "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front, back := o.networking.EndpointsConfig["front"], o.networking.EndpointsConfig["back"]
+	if hc.NetworkMode != "front" || front == nil || back == nil {
+		t.Fatalf("mode %q endpoints %+v", hc.NetworkMode, o.networking.EndpointsConfig)
+	}
+	if !slices.Equal(front.Aliases, []string{"web", "www"}) || front.IPAMConfig.IPv4Address.String() != "10.9.0.5" ||
+		front.MacAddress.String() != "02:42:0a:09:00:05" || front.DriverOpts["com.docker.network.endpoint.ifname"] != "data0" ||
+		front.GwPriority != 10 || !slices.Equal(front.Links, []string{"db:db"}) {
+		t.Errorf("front %+v", front)
+	}
+	if !slices.Equal(back.Aliases, []string{"db-client"}) || back.IPAMConfig != nil || len(back.Links) != 0 {
+		t.Errorf("back %+v", back)
+	}
+	// The container-wide flags still go to the first network when it is given in the long form.
+	o, _, _, err = parseRunNet(t, "--network", "name=front,driver-opt=a=b", "--network-alias", "web", "--ip", "10.9.0.6")
+	if ep := o.networking.EndpointsConfig["front"]; err != nil || ep == nil || !slices.Equal(ep.Aliases, []string{"web"}) || ep.IPAMConfig.IPv4Address.String() != "10.9.0.6" {
+		t.Errorf("flags merged into the long form: %v %+v", err, ep)
+	}
+	// A long form that only names the network says nothing more than the short one.
+	o, _, hc, err = parseRunNet(t, "--network", "name=front")
+	if err != nil || hc.NetworkMode != "front" || len(o.networking.EndpointsConfig) != 0 {
+		t.Errorf("name only: %v %q %+v", err, hc.NetworkMode, o.networking.EndpointsConfig)
+	}
+}
+
 func TestRunNetworkFlagErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -93,6 +124,13 @@ func TestRunNetworkFlagErrors(t *testing.T) {
 		{[]string{"-p", "x:80"}, "invalid hostPort: x"},
 		{[]string{"-p", "8080:"}, "no port specified: 8080:<empty>"},
 		{[]string{"--expose", "1:2"}, "invalid port format for --expose: 1:2"},
+		{[]string{"--network", "alias=x"}, `invalid argument "alias=x" for "--network" flag: network name is required`},
+		{[]string{"--network", "name=a,colour=red"}, `invalid field key "colour"`},
+		{[]string{"--network", "name=a,ip"}, `invalid field "ip": must be a key=value pair`},
+		{[]string{"--network", "name=a,ip=10.0.0.300"}, `invalid IPv4 address "10.0.0.300"`},
+		{[]string{"--network", "name=a,alias=x", "--network-alias", "y"}, "conflicting options: cannot specify both --network-alias and per-network alias"},
+		{[]string{"--network", "name=a,ip=10.0.0.3", "--ip", "10.0.0.4"}, "conflicting options: cannot specify both --ip and per-network IPv4 address"},
+		{[]string{"--network", "name=a", "--network", "a"}, `network "a" is specified multiple times`},
 	} {
 		_, _, _, err := parseRunNet(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -185,6 +185,12 @@ func TestNetUserDNS(t *testing.T) {
 				"busybox", "httpd", "-f", "-p", "80", "-h", "/etc")...))
 			mustFetchIn(t, w, cli, "http://"+alias+"/hostname", id[:12])
 			c.must(t, "rm", "-f", id)
+			// docker's long form of --network carries the alias the same way.
+			long := "long-" + strings.ReplaceAll(c.name, ".", "-")
+			id = mustID(t, c.must(t, "run", "-d", "--dns", gw.String(), "--network", "name=n1,alias="+long,
+				"busybox", "httpd", "-f", "-p", "80", "-h", "/etc"))
+			mustFetchIn(t, w, cli, "http://"+long+"/hostname", id[:12])
+			c.must(t, "rm", "-f", id)
 		})
 	}
 
