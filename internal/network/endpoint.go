@@ -67,6 +67,9 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 		if r.Default {
 			return Endpoint{}, errdefs.Invalid("user specified IP address is supported on user defined networks only")
 		}
+		if !r.UserSubnet {
+			return Endpoint{}, errdefs.Invalid("user specified IP address is supported only when connecting to networks with user configured subnets")
+		}
 		if want, err = netip.ParseAddr(opts.IPv4); err != nil || !want.Is4() {
 			return Endpoint{}, errdefs.Invalid("invalid IPv4 address: %s", opts.IPv4)
 		}

@@ -342,6 +342,7 @@ func (s *Service) Create(ctx context.Context, name string, opts CreateOptions) (
 	if r.Subnet, err = s.pickSubnet(opts.Subnet, r.Bridge); err != nil {
 		return network.Inspect{}, err
 	}
+	r.UserSubnet = opts.Subnet != ""
 	r.Gateway = r.Subnet.Addr().Next()
 	if opts.Gateway != "" {
 		if r.Gateway, err = netip.ParseAddr(opts.Gateway); err != nil {

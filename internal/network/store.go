@@ -14,18 +14,21 @@ import (
 
 // record is one network as kept on disk (Root/networks/<id>.json).
 type record struct {
-	ID       string            `json:"id"`
-	Name     string            `json:"name"`
-	Driver   string            `json:"driver"` // bridge, host or null
-	Created  time.Time         `json:"created"`
-	Bridge   string            `json:"bridge,omitempty"` // Linux interface of a bridge network
-	Subnet   netip.Prefix      `json:"subnet,omitzero"`
-	Gateway  netip.Addr        `json:"gateway,omitzero"`
-	IPRange  netip.Prefix      `json:"ipRange,omitzero"`
-	Internal bool              `json:"internal,omitempty"`
-	Default  bool              `json:"default,omitempty"` // the predefined "bridge": no DNS, as Docker
-	Labels   map[string]string `json:"labels,omitempty"`
-	Options  map[string]string `json:"options,omitempty"`
+	ID      string       `json:"id"`
+	Name    string       `json:"name"`
+	Driver  string       `json:"driver"` // bridge, host or null
+	Created time.Time    `json:"created"`
+	Bridge  string       `json:"bridge,omitempty"` // Linux interface of a bridge network
+	Subnet  netip.Prefix `json:"subnet,omitzero"`
+	// UserSubnet: the subnet was given at create (only then may a
+	// container ask for its own address, as in Docker).
+	UserSubnet bool              `json:"userSubnet,omitempty"`
+	Gateway    netip.Addr        `json:"gateway,omitzero"`
+	IPRange    netip.Prefix      `json:"ipRange,omitzero"`
+	Internal   bool              `json:"internal,omitempty"`
+	Default    bool              `json:"default,omitempty"` // the predefined "bridge": no DNS, as Docker
+	Labels     map[string]string `json:"labels,omitempty"`
+	Options    map[string]string `json:"options,omitempty"`
 	// Endpoints by container ID.
 	Endpoints map[string]*endpoint `json:"endpoints,omitempty"`
 	// Leaving are disconnected endpoints whose veth is being deleted; their

@@ -83,6 +83,11 @@ func TestNetConnectDisconnect(t *testing.T) {
 		mustNotFetchIn(t, w, cli, url)
 	}
 
+	// n2's subnet was picked by the daemon: no address of one's own there.
+	if _, errOut, code := w.run(t, "network", "connect", "--ip", gw2.Next().Next().String(), "n2", "web"); code == 0 ||
+		!strings.Contains(errOut, "user specified IP address is supported only when connecting to networks with user configured subnets") {
+		t.Errorf("connect --ip to a network without a user subnet: exit %d, %q", code, errOut)
+	}
 	fixed := nth(subnet, 77)
 	w.must(t, "network", "connect", "--ip", fixed.String(), "--alias", "probe", "n1", "cli")
 	if addrs := w.must(t, "exec", cli, "ip", "-o", "-4", "addr"); !strings.Contains(addrs, "eth1") || !strings.Contains(addrs, fixed.String()+"/24") {
