@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,10 +87,11 @@ func TestBridgePublish(t *testing.T) {
 		t.Skip("the reference dockerd runs here with --bridge none --iptables=false")
 	}
 	d, c := setup(t)
-	id := mustID(t, c.must(t, "run", "-d", "-p", "18080:80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"))
+	hp := strconv.Itoa(freePort(t))
+	id := mustID(t, c.must(t, "run", "-d", "-p", hp+":80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"))
 	var body string
 	eventually(t, 10*time.Second, "the published port answers", func() bool {
-		resp, err := (&http.Client{Timeout: time.Second}).Get("http://127.0.0.1:18080/hostname")
+		resp, err := (&http.Client{Timeout: time.Second}).Get("http://127.0.0.1:"+hp+"/hostname")
 		if err != nil {
 			return false
 		}
@@ -101,8 +103,8 @@ func TestBridgePublish(t *testing.T) {
 	if want := id[:12]; strings.TrimSpace(body) != want {
 		t.Errorf("GET /hostname = %q, want %q", body, want)
 	}
-	if got := c.must(t, "inspect", "-f", `{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}`, id); got != "18080" {
-		t.Errorf("inspect Ports 80/tcp host port %q, want 18080", got)
+	if got := c.must(t, "inspect", "-f", `{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}`, id); got != hp {
+		t.Errorf("inspect Ports 80/tcp host port %q, want %s", got, hp)
 	}
 
 	c.must(t, "rm", "-f", id)
@@ -119,7 +121,7 @@ func TestBridgePublish(t *testing.T) {
 			t.Errorf("rule %s of removed container remains", r.Key)
 		}
 	}
-	if resp, err := (&http.Client{Timeout: time.Second}).Get("http://127.0.0.1:18080/hostname"); err == nil {
+	if resp, err := (&http.Client{Timeout: time.Second}).Get("http://127.0.0.1:"+hp+"/hostname"); err == nil {
 		resp.Body.Close()
 		t.Errorf("port 18080 still answers after rm")
 	}
