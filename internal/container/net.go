@@ -26,7 +26,8 @@ type networker interface {
 	Connect(ctx context.Context, networkRef, containerID, netnsPath string, opts network.EndpointOptions) (network.Endpoint, error)
 	Disconnect(ctx context.Context, networkRef, containerID string) error
 	Endpoints(containerID string) map[string]network.Endpoint
-	// Publish writes the host port it picked into each port given as 0.
+	// Publish writes back each port as published: the host port it
+	// picked for a 0, the container address and bridge it chose.
 	Publish(containerID string, ports []nat.Port) error
 	Unpublish(containerID string) error
 	DNS(containerID string) ([]string, bool)

@@ -3,11 +3,15 @@ package container
 import (
 	"context"
 	"fmt"
+	"log"
+	"net/netip"
+	"slices"
 
 	mnet "github.com/moby/moby/api/types/network"
 
 	"github.com/wharf/wharf/internal/api"
 	"github.com/wharf/wharf/internal/errdefs"
+	"github.com/wharf/wharf/internal/network/nat"
 )
 
 var _ api.ContainerNetworks = (*Service)(nil)
@@ -115,6 +119,7 @@ func (s *Service) ContainerNetworkDisconnect(ctx context.Context, ref, netRef st
 		if err := s.net.Disconnect(ctx, name, r.ID); err != nil && !isNotFound(err) {
 			return err
 		}
+		s.followPorts(r)
 	}
 	s.mu.Lock()
 	delete(r.Networks, name)
@@ -124,4 +129,40 @@ func (s *Service) ContainerNetworkDisconnect(ctx context.Context, ref, netRef st
 		err = s.rewriteNetworkFiles(r, false)
 	}
 	return err
+}
+
+// followPorts moves the published ports off an address the container no
+// longer has to the network it now reaches first (Docker moves them with
+// the gateway); with no bridge network left they go. Left alone, the rule
+// would forward to whichever container gets that address next. The
+// caller saves r.
+func (s *Service) followPorts(r *record) {
+	s.mu.Lock()
+	ports := slices.Clone(r.Ports)
+	s.mu.Unlock()
+	if len(ports) == 0 {
+		return
+	}
+	have := map[netip.Addr]bool{}
+	for _, ep := range s.net.Endpoints(r.ID) {
+		have[ep.IPAddress] = true
+	}
+	if !slices.ContainsFunc(ports, func(p nat.Port) bool { return !have[p.ContainerIP] }) {
+		return
+	}
+	if err := s.net.Unpublish(r.ID); err != nil {
+		log.Printf("container %.12s: unpublish: %v", r.ID, err)
+	}
+	for i := range ports {
+		ports[i].ContainerIP, ports[i].Bridge = netip.Addr{}, ""
+	}
+	if len(have) == 0 {
+		ports = nil
+	} else if err := s.net.Publish(r.ID, ports); err != nil {
+		log.Printf("container %.12s: ports not moved to its next network: %v", r.ID, err)
+		ports = nil
+	}
+	s.mu.Lock()
+	r.Ports = ports
+	s.mu.Unlock()
 }

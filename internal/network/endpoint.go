@@ -97,7 +97,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 		return Endpoint{}, err
 	}
 	var gw netip.Addr
-	if len(others) == 0 && !r.Internal {
+	if !r.Internal && !slices.ContainsFunc(others, func(o *endpoint) bool { return o.Gateway }) {
 		gw = r.Gateway
 	}
 	if mac == nil {
@@ -109,7 +109,8 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 		return Endpoint{}, err
 	}
 	ep := &endpoint{ID: newID(), Name: opts.Name, Addr: addr, MAC: mac.String(), HostVeth: veth, IfName: ifName,
-		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath, DNSUpstreams: upstreams, Hostname: opts.Hostname}
+		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath, DNSUpstreams: upstreams, Hostname: opts.Hostname,
+		Gateway: gw.IsValid()}
 	r.Endpoints[containerID] = ep
 	if err := s.save(r, false); err != nil {
 		delete(r.Endpoints, containerID)
@@ -136,10 +137,38 @@ func (s *Service) Disconnect(ctx context.Context, networkRef, containerID string
 	if err != nil {
 		return err
 	}
-	if _, ok := r.Endpoints[containerID]; !ok {
+	ep, ok := r.Endpoints[containerID]
+	if !ok {
 		return errdefs.NotFound("container %s is not connected to network %s", containerID, r.Name)
 	}
-	return s.detach(r, containerID)
+	if err := s.detach(r, containerID); err != nil {
+		return err
+	}
+	if ep.Gateway {
+		return s.moveGateway(containerID)
+	}
+	return nil
+}
+
+// moveGateway gives the container's default route to another of its
+// networks after the one holding it was left, as Docker does: the first
+// by name that is not --internal. With none, it has no route out.
+func (s *Service) moveGateway(containerID string) error {
+	var next *record
+	for _, r := range s.nets {
+		if _, ok := r.Endpoints[containerID]; ok && !r.Internal && (next == nil || r.Name < next.Name) {
+			next = r
+		}
+	}
+	if next == nil {
+		return nil
+	}
+	ep := next.Endpoints[containerID]
+	if err := bridge.SetGateway(ep.NetnsPath, ep.IfName, next.Gateway); err != nil {
+		return err
+	}
+	ep.Gateway = true
+	return s.save(next, false)
 }
 
 // Endpoints returns the container's endpoints by network name, for

@@ -16,7 +16,7 @@ import (
 // ContainerIP/Bridge gets the container's eth0 address and bridge. A port
 // already published is a Conflict naming its container; a port a host
 // program listens on is a Conflict too (our DNAT would hide that program).
-// A host port of 0 gets a free one, written back into ports. All or
+// A host port of 0 gets a free one; ports gets what was published. All or
 // nothing: on error the ports added by this call are removed.
 func (s *Service) Publish(containerID string, ports []nat.Port) error {
 	s.mu.Lock()
@@ -40,7 +40,7 @@ func (s *Service) Publish(containerID string, ports []nat.Port) error {
 		if err != nil {
 			return s.undo(done, s.nameHolder(err))
 		}
-		ports[i].HostPort = p.HostPort
+		ports[i] = p // the host port picked, the address and bridge it forwards to
 		done = append(done, p)
 	}
 	return nil
@@ -125,15 +125,26 @@ func (s *Service) nameHolder(err error) error {
 	return errdefs.Conflict("%s: held by container %s", pa.Error(), who)
 }
 
-// primary is the container's eth0 endpoint (or any, if none is eth0).
+// primary is the endpoint ports go to: the one holding the container's
+// default route, else eth0, else the first network by name.
 func (s *Service) primary(containerID string) (*record, *endpoint) {
 	var r0 *record
 	var e0 *endpoint
+	rank := func(ep *endpoint) int {
+		switch {
+		case ep.Gateway:
+			return 0
+		case ep.IfName == "eth0":
+			return 1
+		}
+		return 2
+	}
 	for _, r := range s.nets {
-		if ep, ok := r.Endpoints[containerID]; ok && r.Bridge != "" {
-			if ep.IfName == "eth0" {
-				return r, ep
-			}
+		ep, ok := r.Endpoints[containerID]
+		if !ok || r.Bridge == "" {
+			continue
+		}
+		if e0 == nil || rank(ep) < rank(e0) || rank(ep) == rank(e0) && r.Name < r0.Name {
 			r0, e0 = r, ep
 		}
 	}

@@ -50,6 +50,8 @@ type endpoint struct {
 	// embedded resolver; kept so a restarted daemon reopens it the same.
 	DNSUpstreams []string `json:"dnsUpstreams,omitempty"`
 	Hostname     string   `json:"hostname,omitempty"` // resolvable on user networks
+	// Gateway: the container's default route goes through this endpoint.
+	Gateway bool `json:"gateway,omitempty"`
 }
 
 // dnsAliases are the names the endpoint answers to besides the

@@ -211,3 +211,46 @@ func TestNetHairpin(t *testing.T) {
 	mustHostGet(t, fmt.Sprintf("http://127.0.0.1:%d/hostname", hp), a[:12])
 	mustFetchIn(t, w, a, fmt.Sprintf("http://%s:%d/hostname", hostIP, hp), a[:12])
 }
+
+// TestNetPortsFollowGateway: a container left by the network its port and
+// default route go through keeps both on its other network; the old
+// address, handed to a newcomer, does not get the container's traffic.
+func TestNetPortsFollowGateway(t *testing.T) {
+	skipNoBridgeOnReference(t)
+	d, w := netSetup(t)
+	subnet := randomSubnet(t)
+	createNet(t, d, w, "n1", "--subnet", subnet.String())
+	createNet(t, d, w, "n2")
+	hp := freePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/hostname", hp)
+	web := httpd(t, w, "web", "--network", "n1", "-p", fmt.Sprintf("%d:80", hp))
+	old := ipOn(t, w, web, "n1")
+	w.must(t, "network", "connect", "n2", "web")
+	mustHostGet(t, url, web[:12])
+
+	w.must(t, "network", "disconnect", "n1", "web")
+	mustHostGet(t, url, web[:12])
+	if got := w.must(t, "port", "web", "80"); !strings.Contains(got, fmt.Sprintf("0.0.0.0:%d", hp)) {
+		t.Errorf("docker port after the disconnect: %q", got)
+	}
+	gw2 := gatewayOf(t, w, "n2")
+	if r := w.must(t, "exec", web, "ip", "route"); !strings.Contains(r, "default via "+gw2.String()) {
+		t.Errorf("default route after leaving n1:\n%s\nwant via %s", r, gw2)
+	}
+	// A newcomer on n1 with the old address: the published port still reaches web.
+	other := httpd(t, w, "other", "--network", "n1", "--ip", old.String())
+	if got := ipOn(t, w, other, "n1"); got != old {
+		t.Fatalf("newcomer got %s, want the old address %s", got, old)
+	}
+	for range 5 {
+		mustHostGet(t, url, web[:12])
+	}
+	// Leaving the last network drops the port: nothing answers any more.
+	w.must(t, "network", "disconnect", "n2", "web")
+	if body, ok := hostGet(url); ok {
+		t.Errorf("port answered after the container left every network: %q", body)
+	}
+	if out := w.must(t, "inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"); strings.Contains(out, strconv.Itoa(hp)) {
+		t.Errorf("inspect still lists the dropped port: %s", out)
+	}
+}

@@ -128,6 +128,30 @@ func configurePeer(ns netns.NsHandle, ifName string, addr netip.Prefix, gw netip
 	return nil
 }
 
+// SetGateway makes ifName, inside the namespace at netnsPath, carry the
+// default route via gw (replacing the route there is).
+func SetGateway(netnsPath, ifName string, gw netip.Addr) error {
+	ns, err := netns.GetFromPath(netnsPath)
+	if err != nil {
+		return fmt.Errorf("gateway: network namespace %s: %w", netnsPath, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("gateway: netlink in container namespace: %w", err)
+	}
+	defer h.Close()
+	link, err := h.LinkByName(ifName)
+	if err != nil {
+		return fmt.Errorf("gateway: %s: %w", ifName, err)
+	}
+	route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
+	if err := h.RouteReplace(route); err != nil {
+		return fmt.Errorf("gateway: default route via %s on %s: %w", gw, ifName, err)
+	}
+	return nil
+}
+
 // Detach deletes a host veth, which takes its peer in the container with
 // it. A missing veth is not an error.
 func Detach(hostVeth string) error {

@@ -1,0 +1,86 @@
+package network
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/wharf/wharf/internal/network/nat"
+)
+
+// The default route goes through the first network that is not
+// --internal, and moves to another network when its holder is left; ports
+// published afterwards follow it.
+func TestGatewayFollowsNetworks(t *testing.T) {
+	inScratchHost(t)
+	ctx := context.Background()
+	s, err := New(Config{Root: t.TempDir(), DNSUpstreams: []string{}})
+	must(t, err)
+	t.Cleanup(s.Close)
+	_, err = s.Create(ctx, "priv", CreateOptions{Subnet: "10.83.0.0/24", Internal: true})
+	must(t, err)
+	_, err = s.Create(ctx, "b", CreateOptions{Subnet: "10.82.0.0/24"})
+	must(t, err)
+	_, err = s.Create(ctx, "a", CreateOptions{Subnet: "10.81.0.0/24"})
+	must(t, err)
+	c := newCtr(t)
+	route := func() string {
+		out, err := c.run("ip", "route")
+		if err != nil {
+			t.Fatalf("ip route: %v %s", err, out)
+		}
+		var d []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "default") {
+				d = append(d, strings.TrimSpace(l))
+			}
+		}
+		return strings.Join(d, "; ")
+	}
+	outside := netip.MustParseAddr("10.99.0.1")
+
+	connect(t, s, "priv", c, "c")
+	if r := route(); r != "" {
+		t.Fatalf("default route on an internal network: %q", r)
+	}
+	connect(t, s, "b", c, "c") // eth1
+	if r := route(); !strings.HasPrefix(r, "default via 10.82.0.1 dev eth1") {
+		t.Fatalf("after joining b: %q, want the route via b", r)
+	}
+	connect(t, s, "a", c, "c") // eth2: the route stays with b
+	if r := route(); !strings.HasPrefix(r, "default via 10.82.0.1 dev eth1") {
+		t.Fatalf("after joining a: %q, want it still via b", r)
+	}
+	must(t, s.Disconnect(ctx, "b", c.id))
+	if r := route(); !strings.HasPrefix(r, "default via 10.81.0.1 dev eth2") {
+		t.Fatalf("after leaving b: %q, want the route via a (priv is internal)", r)
+	}
+	if err := c.ping(outside); err != nil {
+		t.Fatalf("no way out after the gateway moved: %v", err)
+	}
+	serve(t, c, "8080")
+	ports := []nat.Port{{Proto: "tcp", HostPort: 18090, ContainerPort: 8080}}
+	must(t, s.Publish(c.id, ports))
+	if ports[0].ContainerIP.String() != s.Endpoints(c.id)["a"].IPAddress.String() {
+		t.Fatalf("port published to %s, want a's address", ports[0].ContainerIP)
+	}
+	if got, err := get("127.0.0.1:18090"); err != nil || got != "hello" {
+		t.Fatalf("published port: %q %v", got, err)
+	}
+	must(t, s.Unpublish(c.id))
+
+	// Restarted daemons keep knowing which endpoint has the route.
+	s.Close()
+	s2, err := New(Config{Root: s.cfg.Root, DNSUpstreams: []string{}})
+	must(t, err)
+	t.Cleanup(s2.Close)
+	must(t, s2.Disconnect(ctx, "a", c.id))
+	if r := route(); r != "" {
+		t.Fatalf("only the internal network left: %q", r)
+	}
+	must(t, s2.Disconnect(ctx, "priv", c.id))
+	for _, n := range []string{"a", "b", "priv"} {
+		must(t, s2.Remove(n))
+	}
+}
