@@ -91,7 +91,7 @@ func TestBridgePublish(t *testing.T) {
 	id := mustID(t, c.must(t, "run", "-d", "-p", hp+":80", "busybox", "httpd", "-f", "-p", "80", "-h", "/etc"))
 	var body string
 	eventually(t, 10*time.Second, "the published port answers", func() bool {
-		resp, err := (&http.Client{Timeout: time.Second}).Get("http://127.0.0.1:"+hp+"/hostname")
+		resp, err := (&http.Client{Timeout: time.Second}).Get("http://127.0.0.1:" + hp + "/hostname")
 		if err != nil {
 			return false
 		}
@@ -121,7 +121,7 @@ func TestBridgePublish(t *testing.T) {
 			t.Errorf("rule %s of removed container remains", r.Key)
 		}
 	}
-	if resp, err := (&http.Client{Timeout: time.Second}).Get("http://127.0.0.1:"+hp+"/hostname"); err == nil {
+	if resp, err := (&http.Client{Timeout: time.Second}).Get("http://127.0.0.1:" + hp + "/hostname"); err == nil {
 		resp.Body.Close()
 		t.Errorf("port 18080 still answers after rm")
 	}
