@@ -46,10 +46,8 @@ func TestDNSUpstreams(t *testing.T) {
 	inScratchHost(t)
 	ctx := context.Background()
 	root := t.TempDir()
-	s, err := New(Config{Root: root, DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s.Close)
-	_, err = s.Create(ctx, "n", CreateOptions{})
+	s := openService(t, root)
+	_, err := s.Create(ctx, "n", CreateOptions{})
 	must(t, err)
 	up := upstream(t)
 	mine, other := newCtr(t), newCtr(t)
@@ -76,9 +74,7 @@ func TestDNSUpstreams(t *testing.T) {
 
 	// A restarted daemon reopens the resolver with the same upstreams.
 	s.Close()
-	s2, err := New(Config{Root: root, DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s2.Close)
+	s2 := openService(t, root)
 	must(t, s2.Reconcile(ctx, map[string]string{mine.id: mine.path, other.id: other.path}))
 	if out := lookup(mine); !strings.Contains(out, "192.0.2.7") {
 		t.Fatalf("after restart: not forwarded to --dns:\n%s", out)

@@ -15,10 +15,8 @@ import (
 func TestGatewayFollowsNetworks(t *testing.T) {
 	inScratchHost(t)
 	ctx := context.Background()
-	s, err := New(Config{Root: t.TempDir(), DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s.Close)
-	_, err = s.Create(ctx, "priv", CreateOptions{Subnet: "10.83.0.0/24", Internal: true})
+	s := openService(t, t.TempDir())
+	_, err := s.Create(ctx, "priv", CreateOptions{Subnet: "10.83.0.0/24", Internal: true})
 	must(t, err)
 	_, err = s.Create(ctx, "b", CreateOptions{Subnet: "10.82.0.0/24"})
 	must(t, err)
@@ -72,9 +70,7 @@ func TestGatewayFollowsNetworks(t *testing.T) {
 
 	// Restarted daemons keep knowing which endpoint has the route.
 	s.Close()
-	s2, err := New(Config{Root: s.cfg.Root, DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s2.Close)
+	s2 := openService(t, s.cfg.Root)
 	must(t, s2.Disconnect(ctx, "a", c.id))
 	if r := route(); r != "" {
 		t.Fatalf("only the internal network left: %q", r)

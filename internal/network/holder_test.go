@@ -26,9 +26,7 @@ func procComm(t *testing.T, pid int) string {
 // process; TCP and UDP.
 func TestPublishNamesHostHolder(t *testing.T) {
 	inScratchHost(t)
-	s, err := New(Config{Root: t.TempDir(), DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s.Close)
+	s := openService(t, t.TempDir())
 	c := newCtr(t)
 	connect(t, s, "bridge", c, "c")
 

@@ -90,6 +90,16 @@ func (c ctr) ping(addr netip.Addr) error {
 	return nil
 }
 
+// openService starts a network service on root (its records) in the
+// scratch host, closed at the end of the test.
+func openService(t testing.TB, root string) *Service {
+	t.Helper()
+	s, err := New(Config{Root: root, DNSUpstreams: []string{}})
+	must(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
@@ -138,9 +148,7 @@ func TestService(t *testing.T) {
 	inScratchHost(t)
 	ctx := context.Background()
 	root := t.TempDir()
-	s, err := New(Config{Root: root, DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s.Close)
+	s := openService(t, root)
 
 	def, err := s.Get("bridge")
 	must(t, err)
@@ -327,9 +335,7 @@ func TestService(t *testing.T) {
 
 	step(t, "restart keeps state", func() {
 		s.Close()
-		s2, err := New(Config{Root: root, DNSUpstreams: []string{}})
-		must(t, err)
-		t.Cleanup(s2.Close)
+		s2 := openService(t, root)
 		live := map[string]string{web.id: web.path, other.id: other.path, priv.id: priv.path, plain.id: plain.path}
 		must(t, s2.Reconcile(ctx, live))
 		got, err := s2.Get("front")

@@ -57,9 +57,7 @@ func TestDisconnectTeardown(t *testing.T) {
 	}
 
 	// A daemon killed now: the next one finishes the teardown at Reconcile.
-	s2, err := New(Config{Root: root, DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s2.Close)
+	s2 := openService(t, root)
 	// And an address allocated by a daemon killed before it saved the endpoint.
 	ghost, err := s2.ipam.Allocate(n.ID, "ghost", netip.Addr{})
 	must(t, err)

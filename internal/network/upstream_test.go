@@ -55,9 +55,7 @@ func TestConnectHostnameAndIfname(t *testing.T) {
 	}
 
 	s.Close()
-	s, err = New(Config{Root: root, DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s.Close)
+	s = openService(t, root)
 	must(t, s.Reconcile(ctx, map[string]string{c.id: c.path}))
 	resolves(s)
 	must(t, s.Disconnect(ctx, "front", c.id))

@@ -16,9 +16,7 @@ func TestUserIPNeedsUserSubnet(t *testing.T) {
 	inScratchHost(t)
 	ctx := context.Background()
 	root := t.TempDir()
-	s, err := New(Config{Root: root, DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s.Close)
+	s := openService(t, root)
 	auto, err := s.Create(ctx, "auto", CreateOptions{})
 	must(t, err)
 	_, err = s.Create(ctx, "mine", CreateOptions{Subnet: "10.77.0.0/24"})
@@ -32,9 +30,7 @@ func TestUserIPNeedsUserSubnet(t *testing.T) {
 	}
 	s.Close()
 
-	s2, err := New(Config{Root: root, DNSUpstreams: []string{}})
-	must(t, err)
-	t.Cleanup(s2.Close)
+	s2 := openService(t, root)
 	if _, err := s2.Connect(ctx, "auto", c.id, c.path, EndpointOptions{Name: "c", IPv4: free.String()}); err == nil || err.Error() != want {
 		t.Fatalf("after a restart: %v", err)
 	}
