@@ -177,6 +177,9 @@ func Run(ctx context.Context, o Options) error {
 	if err := nets.Reconcile(ctx, svc.NetNamespaces()); err != nil {
 		slog.Error("reconciling networks", "err", err)
 	}
+	for _, w := range nets.Info().Warnings { // also in `info`; said here for those who read logs
+		slog.Warn(strings.TrimPrefix(w, "WARNING: "))
+	}
 
 	regCfg, err := registryConfig(o.Mirrors, o.Insecure)
 	if err != nil {

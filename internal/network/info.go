@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // Info is what `docker info` reports about networking (CONTRACT).
@@ -24,12 +25,42 @@ func (s *Service) Info() Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in := Info{FirewallBackend: "nftables", DefaultBridge: s.cfg.DefaultBridge, Warnings: slices.Clone(s.warnings)}
+	var bridges []string
 	for _, r := range s.nets {
 		if r.Default {
 			in.DefaultSubnet = r.Subnet
 		}
+		if r.Bridge != "" {
+			bridges = append(bridges, r.Bridge)
+		}
+	}
+	if w := s.forwardWarning(bridges); w != "" {
+		in.Warnings = append(in.Warnings, w)
 	}
 	return in
+}
+
+// forwardWarning says which other software's forward chain drops our
+// bridges' traffic (found when `info` is asked: Docker may start after us).
+func (s *Service) forwardWarning(bridges []string) string {
+	if len(bridges) == 0 {
+		return ""
+	}
+	drops, err := s.nat.ForeignForwardDrops(bridges)
+	if err != nil {
+		return "WARNING: cannot read the host's nftables rules: " + err.Error()
+	}
+	if len(drops) == 0 {
+		return ""
+	}
+	b := bridges[0]
+	if s.cfg.DefaultBridge != "" {
+		b = s.cfg.DefaultBridge
+	}
+	return fmt.Sprintf("WARNING: forwarded packets are dropped by %s (policy drop, as Docker sets it, and no rule for %s): "+
+		"containers cannot reach other hosts and other hosts cannot reach published ports. Accept them there, "+
+		"e.g. iptables -I DOCKER-USER -i %s -j ACCEPT; iptables -I DOCKER-USER -o %s -j ACCEPT",
+		strings.Join(drops, ", "), strings.Join(bridges, ", "), b, b)
 }
 
 // subnetWarning says why the default bridge, given no subnet, is not on

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -52,4 +53,34 @@ func mustLink(t *testing.T, name string) netlink.Link {
 	l, err := netlink.LinkByName(name)
 	must(t, err)
 	return l
+}
+
+// Another program's forward chain with policy drop (Docker's FORWARD
+// under iptables-nft) drops our bridges' traffic: info says so, naming the
+// chain, until a rule of that table accepts our bridge.
+func TestInfoWarnsForeignForwardDrop(t *testing.T) {
+	inScratchHost(t)
+	s := openService(t, t.TempDir())
+	if w := s.Info().Warnings; len(w) != 0 {
+		t.Fatalf("no foreign rules: %v", w)
+	}
+	nft := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("nft", args...).CombinedOutput(); err != nil {
+			t.Fatalf("nft %v: %v %s", args, err, out)
+		}
+	}
+	nft("add", "table", "ip", "filter")
+	nft("add", "chain", "ip", "filter", "FORWARD", "{ type filter hook forward priority 0; policy drop; }")
+	nft("add", "chain", "ip", "filter", "DOCKER-USER")
+	nft("add", "rule", "ip", "filter", "FORWARD", "jump", "DOCKER-USER")
+	w := s.Info().Warnings
+	if len(w) != 1 || !strings.Contains(w[0], "forwarded packets are dropped by ip filter FORWARD") ||
+		!strings.Contains(w[0], "iptables -I DOCKER-USER -i wharf0 -j ACCEPT") {
+		t.Fatalf("with a dropping FORWARD chain: %v", w)
+	}
+	nft("add", "rule", "ip", "filter", "DOCKER-USER", "iifname", "wharf0", "accept")
+	if w := s.Info().Warnings; len(w) != 0 {
+		t.Fatalf("after accepting wharf0 there: %v", w)
+	}
 }
