@@ -13,7 +13,7 @@ import (
 
 // Publish forwards host ports to the container in the kernel (no proxy
 // process). Each port's ID becomes containerID; a port without
-// ContainerIP/Bridge gets the container's eth0 address and bridge. A port
+// ContainerIP/Bridge gets those of the endpoint with its default route. A port
 // already published is a Conflict naming its container; a port a host
 // program listens on is a Conflict too (our DNAT would hide that program).
 // A host port of 0 gets a free one; ports gets what was published. All or
