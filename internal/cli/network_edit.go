@@ -87,6 +87,7 @@ func (c *CLI) networkConnectCommand() *cobra.Command {
 	var (
 		ip                         string
 		aliases, links, driverOpts []string
+		gwPriority                 int
 	)
 	cmd := &cobra.Command{
 		Use:   "connect [OPTIONS] NETWORK CONTAINER",
@@ -97,6 +98,7 @@ func (c *CLI) networkConnectCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			es.GwPriority = gwPriority
 			api, err := c.client()
 			if err != nil {
 				return err
@@ -110,6 +112,7 @@ func (c *CLI) networkConnectCommand() *cobra.Command {
 	fl.StringArrayVar(&aliases, "alias", nil, "Add network-scoped alias for the container")
 	fl.StringArrayVar(&links, "link", nil, "Add link to another container")
 	fl.StringArrayVar(&driverOpts, "driver-opt", nil, "driver options for the network")
+	fl.IntVar(&gwPriority, "gw-priority", 0, "Highest gw-priority provides the default gateway. Accepts positive and negative values.")
 	return cmd
 }
 

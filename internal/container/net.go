@@ -59,6 +59,7 @@ func endpointOptions(r *record, es *mnet.EndpointSettings) network.EndpointOptio
 			opts.MAC = es.MacAddress.String()
 		}
 		opts.IfName = es.DriverOpts[network.OptIfName]
+		opts.GwPriority = es.GwPriority
 	}
 	return opts
 }

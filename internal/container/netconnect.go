@@ -66,6 +66,7 @@ func (s *Service) ContainerNetworkConnect(ctx context.Context, ref, netRef strin
 		if _, err := s.net.Connect(ctx, n.Name, r.ID, netns, endpointOptions(r, conf)); err != nil {
 			return err
 		}
+		s.followPorts(r) // the default route may have moved to it
 	}
 	s.mu.Lock()
 	if r.Networks == nil {
@@ -131,11 +132,11 @@ func (s *Service) ContainerNetworkDisconnect(ctx context.Context, ref, netRef st
 	return err
 }
 
-// followPorts moves the published ports off an address the container no
-// longer has to the network it now reaches first (Docker moves them with
-// the gateway); with no bridge network left they go. Left alone, the rule
-// would forward to whichever container gets that address next. The
-// caller saves r.
+// followPorts keeps the published ports on the endpoint holding the
+// container's default route (Docker moves them with it), after a connect
+// or disconnect moved the route; with no bridge network left they go. A
+// rule left on an address the container lost would forward to whichever
+// container gets it next. The caller saves r.
 func (s *Service) followPorts(r *record) {
 	s.mu.Lock()
 	ports := slices.Clone(r.Ports)
@@ -143,11 +144,21 @@ func (s *Service) followPorts(r *record) {
 	if len(ports) == 0 {
 		return
 	}
-	have := map[netip.Addr]bool{}
-	for _, ep := range s.net.Endpoints(r.ID) {
-		have[ep.IPAddress] = true
+	eps := s.net.Endpoints(r.ID)
+	stale := func(p nat.Port) bool { // not where it should point
+		for _, ep := range eps {
+			if ep.DefaultRoute {
+				return p.ContainerIP != ep.IPAddress
+			}
+		}
+		for _, ep := range eps {
+			if p.ContainerIP == ep.IPAddress {
+				return false
+			}
+		}
+		return true
 	}
-	if !slices.ContainsFunc(ports, func(p nat.Port) bool { return !have[p.ContainerIP] }) {
+	if !slices.ContainsFunc(ports, stale) {
 		return
 	}
 	if err := s.net.Unpublish(r.ID); err != nil {
@@ -156,7 +167,7 @@ func (s *Service) followPorts(r *record) {
 	for i := range ports {
 		ports[i].ContainerIP, ports[i].Bridge = netip.Addr{}, ""
 	}
-	if len(have) == 0 {
+	if len(eps) == 0 {
 		ports = nil
 	} else if err := s.net.Publish(r.ID, ports); err != nil {
 		log.Printf("container %.12s: ports not moved to its next network: %v", r.ID, err)

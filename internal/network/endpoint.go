@@ -31,6 +31,9 @@ type EndpointOptions struct {
 	// IfName is the interface's name in the container (Docker's driver
 	// option com.docker.network.endpoint.ifname); "" = the next ethN.
 	IfName string
+	// GwPriority is Docker's gw-priority: of the container's networks that
+	// can give it a default route, the highest wins (ties: first by name).
+	GwPriority int
 }
 
 // OptIfName is the endpoint driver option naming the container's interface.
@@ -42,6 +45,9 @@ type Endpoint struct {
 	network.EndpointSettings
 	HostVeth string // host end of the veth pair
 	IfName   string // interface inside the container: eth0, eth1...
+	// DefaultRoute: the container's default route goes through it (its
+	// published ports point to it).
+	DefaultRoute bool
 }
 
 // Connect attaches the container containerID, whose network namespace is at
@@ -110,7 +116,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 	}
 	ep := &endpoint{ID: newID(), Name: opts.Name, Addr: addr, MAC: mac.String(), HostVeth: veth, IfName: ifName,
 		Aliases: slices.Clone(opts.Aliases), NetnsPath: netnsPath, DNSUpstreams: upstreams, Hostname: opts.Hostname,
-		Gateway: gw.IsValid()}
+		Gateway: gw.IsValid(), GwPriority: opts.GwPriority}
 	r.Endpoints[containerID] = ep
 	if err := s.save(r, false); err != nil {
 		delete(r.Endpoints, containerID)
@@ -124,6 +130,10 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 			_ = s.detach(r, containerID) // all or nothing
 			return Endpoint{}, fmt.Errorf("embedded DNS for %s: %w", containerID, err)
 		}
+	}
+	if err := s.electGateway(containerID); err != nil {
+		_ = s.detach(r, containerID)
+		return Endpoint{}, err
 	}
 	return s.endpointView(r, ep), nil
 }
@@ -145,30 +155,9 @@ func (s *Service) Disconnect(ctx context.Context, networkRef, containerID string
 		return err
 	}
 	if ep.Gateway {
-		return s.moveGateway(containerID)
+		return s.electGateway(containerID)
 	}
 	return nil
-}
-
-// moveGateway gives the container's default route to another of its
-// networks after the one holding it was left, as Docker does: the first
-// by name that is not --internal. With none, it has no route out.
-func (s *Service) moveGateway(containerID string) error {
-	var next *record
-	for _, r := range s.nets {
-		if _, ok := r.Endpoints[containerID]; ok && !r.Internal && (next == nil || r.Name < next.Name) {
-			next = r
-		}
-	}
-	if next == nil {
-		return nil
-	}
-	ep := next.Endpoints[containerID]
-	if err := bridge.SetGateway(ep.NetnsPath, ep.IfName, next.Gateway); err != nil {
-		return err
-	}
-	ep.Gateway = true
-	return s.save(next, false)
 }
 
 // Endpoints returns the container's endpoints by network name, for
@@ -307,9 +296,9 @@ func (s *Service) nextIfName(containerID string) string {
 
 func (s *Service) endpointView(r *record, ep *endpoint) Endpoint {
 	mac, _ := parseMAC(ep.MAC)
-	e := Endpoint{HostVeth: ep.HostVeth, IfName: ep.IfName, EndpointSettings: network.EndpointSettings{
+	e := Endpoint{HostVeth: ep.HostVeth, IfName: ep.IfName, DefaultRoute: ep.Gateway, EndpointSettings: network.EndpointSettings{
 		NetworkID: r.ID, EndpointID: ep.ID, IPAddress: ep.Addr, IPPrefixLen: r.Subnet.Bits(),
-		MacAddress: network.HardwareAddr(mac), Aliases: slices.Clone(ep.Aliases)}}
+		MacAddress: network.HardwareAddr(mac), Aliases: slices.Clone(ep.Aliases), GwPriority: ep.GwPriority}}
 	if !r.Internal {
 		e.Gateway = r.Gateway
 	}

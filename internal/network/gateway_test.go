@@ -9,9 +9,9 @@ import (
 	"github.com/wharf/wharf/internal/network/nat"
 )
 
-// The default route goes through the first network that is not
-// --internal, and moves to another network when its holder is left; ports
-// published afterwards follow it.
+// The default route goes where Docker puts it: of the networks that are
+// not --internal, the highest gw-priority, ties to the first by name;
+// recomputed at each connect and disconnect. Ports published go there too.
 func TestGatewayFollowsNetworks(t *testing.T) {
 	inScratchHost(t)
 	ctx := context.Background()
@@ -21,6 +21,8 @@ func TestGatewayFollowsNetworks(t *testing.T) {
 	_, err = s.Create(ctx, "b", CreateOptions{Subnet: "10.82.0.0/24"})
 	must(t, err)
 	_, err = s.Create(ctx, "a", CreateOptions{Subnet: "10.81.0.0/24"})
+	must(t, err)
+	_, err = s.Create(ctx, "c", CreateOptions{Subnet: "10.84.0.0/24"})
 	must(t, err)
 	c := newCtr(t)
 	route := func() string {
@@ -46,13 +48,25 @@ func TestGatewayFollowsNetworks(t *testing.T) {
 	if r := route(); !strings.HasPrefix(r, "default via 10.82.0.1 dev eth1") {
 		t.Fatalf("after joining b: %q, want the route via b", r)
 	}
-	connect(t, s, "a", c, "c") // eth2: the route stays with b
-	if r := route(); !strings.HasPrefix(r, "default via 10.82.0.1 dev eth1") {
-		t.Fatalf("after joining a: %q, want it still via b", r)
-	}
-	must(t, s.Disconnect(ctx, "b", c.id))
+	connect(t, s, "a", c, "c") // eth2: same priority, first by name
 	if r := route(); !strings.HasPrefix(r, "default via 10.81.0.1 dev eth2") {
-		t.Fatalf("after leaving b: %q, want the route via a (priv is internal)", r)
+		t.Fatalf("after joining a: %q, want it via a", r)
+	}
+	_, err = s.Connect(ctx, "c", c.id, c.path, EndpointOptions{Name: "c", GwPriority: 10}) // eth3
+	must(t, err)
+	if r := route(); !strings.HasPrefix(r, "default via 10.84.0.1 dev eth3") {
+		t.Fatalf("after joining c with gw-priority 10: %q, want it via c", r)
+	}
+	if ep := s.Endpoints(c.id)["c"]; !ep.DefaultRoute || ep.GwPriority != 10 || s.Endpoints(c.id)["a"].DefaultRoute {
+		t.Fatalf("endpoints do not say which has the route: %+v", s.Endpoints(c.id))
+	}
+	must(t, s.Disconnect(ctx, "c", c.id))
+	if r := route(); !strings.HasPrefix(r, "default via 10.81.0.1 dev eth2") {
+		t.Fatalf("after leaving c: %q, want it back via a", r)
+	}
+	must(t, s.Disconnect(ctx, "a", c.id))
+	if r := route(); !strings.HasPrefix(r, "default via 10.82.0.1 dev eth1") {
+		t.Fatalf("after leaving a: %q, want it via b (priv is internal)", r)
 	}
 	if err := c.ping(outside); err != nil {
 		t.Fatalf("no way out after the gateway moved: %v", err)
@@ -60,8 +74,8 @@ func TestGatewayFollowsNetworks(t *testing.T) {
 	serve(t, c, "8080")
 	ports := []nat.Port{{Proto: "tcp", HostPort: 18090, ContainerPort: 8080}}
 	must(t, s.Publish(c.id, ports))
-	if ports[0].ContainerIP.String() != s.Endpoints(c.id)["a"].IPAddress.String() {
-		t.Fatalf("port published to %s, want a's address", ports[0].ContainerIP)
+	if ports[0].ContainerIP.String() != s.Endpoints(c.id)["b"].IPAddress.String() {
+		t.Fatalf("port published to %s, want b's address (it has the route)", ports[0].ContainerIP)
 	}
 	if got, err := get("127.0.0.1:18090"); err != nil || got != "hello" {
 		t.Fatalf("published port: %q %v", got, err)
@@ -71,12 +85,12 @@ func TestGatewayFollowsNetworks(t *testing.T) {
 	// Restarted daemons keep knowing which endpoint has the route.
 	s.Close()
 	s2 := openService(t, s.cfg.Root)
-	must(t, s2.Disconnect(ctx, "a", c.id))
+	must(t, s2.Disconnect(ctx, "b", c.id))
 	if r := route(); r != "" {
 		t.Fatalf("only the internal network left: %q", r)
 	}
 	must(t, s2.Disconnect(ctx, "priv", c.id))
-	for _, n := range []string{"a", "b", "priv"} {
+	for _, n := range []string{"a", "b", "c", "priv"} {
 		must(t, s2.Remove(n))
 	}
 }

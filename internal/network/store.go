@@ -51,7 +51,8 @@ type endpoint struct {
 	DNSUpstreams []string `json:"dnsUpstreams,omitempty"`
 	Hostname     string   `json:"hostname,omitempty"` // resolvable on user networks
 	// Gateway: the container's default route goes through this endpoint.
-	Gateway bool `json:"gateway,omitempty"`
+	Gateway    bool `json:"gateway,omitempty"`
+	GwPriority int  `json:"gwPriority,omitempty"`
 }
 
 // dnsAliases are the names the endpoint answers to besides the

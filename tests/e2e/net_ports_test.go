@@ -227,16 +227,33 @@ func TestNetPortsFollowGateway(t *testing.T) {
 	old := ipOn(t, w, web, "n1")
 	w.must(t, "network", "connect", "n2", "web")
 	mustHostGet(t, url, web[:12])
+	route := func(want netip.Addr) {
+		t.Helper()
+		if r := w.must(t, "exec", web, "ip", "route"); !strings.Contains(r, "default via "+want.String()+" ") {
+			t.Errorf("default route:\n%s\nwant via %s", r, want)
+		}
+	}
+	gw1 := gatewayOf(t, w, "n1")
+	route(gw1) // n2 joined with the same priority: n1 sorts first
+
+	// A network joined with a higher gw-priority takes the route and the port.
+	createNet(t, d, w, "n3")
+	w.must(t, "network", "connect", "--gw-priority", "10", "n3", "web")
+	route(gatewayOf(t, w, "n3"))
+	if got := w.must(t, "inspect", "-f", `{{(index .NetworkSettings.Networks "n3").GwPriority}}`, "web"); got != "10" {
+		t.Errorf("inspect n3 GwPriority %q, want 10", got)
+	}
+	mustHostGet(t, url, web[:12])
+	w.must(t, "network", "disconnect", "n3", "web")
+	route(gw1)
+	mustHostGet(t, url, web[:12])
 
 	w.must(t, "network", "disconnect", "n1", "web")
 	mustHostGet(t, url, web[:12])
 	if got := w.must(t, "port", "web", "80"); !strings.Contains(got, fmt.Sprintf("0.0.0.0:%d", hp)) {
 		t.Errorf("docker port after the disconnect: %q", got)
 	}
-	gw2 := gatewayOf(t, w, "n2")
-	if r := w.must(t, "exec", web, "ip", "route"); !strings.Contains(r, "default via "+gw2.String()) {
-		t.Errorf("default route after leaving n1:\n%s\nwant via %s", r, gw2)
-	}
+	route(gatewayOf(t, w, "n2"))
 	// A newcomer on n1 with the old address: the published port still reaches web.
 	other := httpd(t, w, "other", "--network", "n1", "--ip", old.String())
 	if got := ipOn(t, w, other, "n1"); got != old {
