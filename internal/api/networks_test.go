@@ -185,6 +185,17 @@ func TestNetworkInspectCreateRemovePrune(t *testing.T) {
 	if r := call(t, srv, "POST", "/networks/create", `{"Name":""}`); r.code != 400 {
 		t.Errorf("create without name: %d %s", r.code, r.body)
 	}
+	for _, body := range []string{`{"Name":"v6","EnableIPv6":true}`,
+		`{"Name":"v6","IPAM":{"Config":[{"Subnet":"10.9.0.0/16"},{"Subnet":"fd54:7a1b:8269::/64","Gateway":"fd54:7a1b:8269::1"}]}}`} {
+		nets.created = NetworkCreateOptions{Driver: "untouched"}
+		r := call(t, srv, "POST", "/networks/create", body)
+		if r.code != 501 || !strings.Contains(r.body, "IPv6 networks are not supported") || nets.created.Driver != "untouched" {
+			t.Errorf("create %s: %d %s (created %+v)", body, r.code, r.body, nets.created)
+		}
+	}
+	if r := call(t, srv, "POST", "/networks/create", `{"Name":"v4","EnableIPv6":false}`); r.code != 201 {
+		t.Errorf("create with EnableIPv6 false: %d %s", r.code, r.body)
+	}
 	for path, code := range map[string]int{"/networks/front": 204, "/networks/bridge": 403, "/networks/nosuch": 404} {
 		if r := call(t, srv, "DELETE", path, ""); r.code != code {
 			t.Errorf("DELETE %s: %d %s", path, r.code, r.body)
