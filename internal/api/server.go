@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -120,10 +121,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r2
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
-		writeError(w, notFoundf("page not found"))
-		return
+		r2, ok := nestedName(r)
+		if _, pattern = s.mux.Handler(r2); !ok || pattern == "" {
+			writeError(w, notFoundf("page not found"))
+			return
+		}
+		r = r2
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// nestedName lets a container reference hold slashes, as Docker's routes
+// do ({name:.*}): a legacy link's name "/parent/alias" is a way to name the
+// linked container, e.g. GET /containers/app/db/json. The path
+// /containers/a/b/ACTION becomes /containers/a%2Fb/ACTION, whose {id} is
+// "a/b".
+func nestedName(r *http.Request) (*http.Request, bool) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/containers/")
+	if !ok {
+		return r, false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	if i <= 0 || !strings.Contains(rest[:i], "/") {
+		return r, false
+	}
+	name, action := strings.Trim(rest[:i], "/"), rest[i+1:]
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/containers/" + name + "/" + action
+	r2.URL.RawPath = "/containers/" + url.PathEscape(name) + "/" + url.PathEscape(action)
+	return r2, true
 }
 
 // compareVersions compares dotted versions numerically.

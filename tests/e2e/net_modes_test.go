@@ -66,6 +66,16 @@ func TestNetContainerOptions(t *testing.T) {
 	}
 	mustFetchIn(t, w, cl, "http://db/hostname", srv[:12])
 	mustFetchIn(t, w, cl, "http://srv/hostname", srv[:12])
+	// A legacy link's name "parent/alias" names the linked container, also after the parent's rename.
+	w.must(t, "rename", "cl", "cl2")
+	for _, c := range clients(d) {
+		if got := c.must(t, "inspect", "-f", "{{.Id}}", "cl2/db"); got != srv {
+			t.Errorf("%s: inspect cl2/db = %q, want srv's ID %s", c.name, got, srv)
+		}
+	}
+	if _, errOut, code := w.run(t, "inspect", "cl/db"); code == 0 || !strings.Contains(errOut, "No such") {
+		t.Errorf("inspect by the old parent name: exit %d, %q", code, errOut)
+	}
 	if _, errOut, code := w.run(t, "run", "--rm", "--link", "nosuch:x", "busybox", "true"); code != 125 || !strings.Contains(errOut, "nosuch") {
 		t.Errorf("--link to an unknown container: exit %d, stderr %q", code, errOut)
 	}
