@@ -4,8 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strings"
 
