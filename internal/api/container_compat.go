@@ -44,6 +44,13 @@ func normalizeNetworking(version string, b *createBody) ([]string, error) {
 			eps[k] = &network.EndpointSettings{}
 		}
 	}
+	// Docker publishes a port given an empty list of bindings on a random
+	// host port (it backfills one empty binding; API 1.52 adds a warning).
+	for p, bs := range hc.PortBindings {
+		if len(bs) == 0 {
+			hc.PortBindings[p] = []network.PortBinding{{}}
+		}
+	}
 	old := compareVersions(version, "1.44") < 0
 	if old && len(eps) > 1 {
 		names := make([]string, 0, len(eps))

@@ -72,6 +72,23 @@ func TestCreateNetworkingCompat(t *testing.T) {
 	}
 }
 
+// An empty list of bindings for a port publishes it on a random host
+// port, as Docker backfills it; a given binding is kept as it is.
+func TestCreateEmptyPortBindings(t *testing.T) {
+	srv, b, _ := newTestServer(t)
+	r := call(t, srv, "POST", "/v1.51/containers/create",
+		`{"Image":"b","HostConfig":{"PortBindings":{"80/tcp":[],"53/udp":[{"HostPort":"5353"}]}}}`)
+	if r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	if bs := b.hc.PortBindings[network.MustParsePort("80/tcp")]; len(bs) != 1 || bs[0].HostPort != "" || bs[0].HostIP.IsValid() {
+		t.Errorf("80/tcp bindings %+v, want one empty binding", bs)
+	}
+	if bs := b.hc.PortBindings[network.MustParsePort("53/udp")]; len(bs) != 1 || bs[0].HostPort != "5353" {
+		t.Errorf("53/udp bindings %+v", bs)
+	}
+}
+
 func sortedKeys(m map[string]*network.EndpointSettings) []string {
 	return slices.Sorted(maps.Keys(m))
 }
