@@ -168,7 +168,8 @@ func validateEndpoint(n netInfo, es *mnet.EndpointSettings) (*mnet.EndpointSetti
 }
 
 // networksFor builds a new container's networks (by name) from its mode and
-// EndpointsConfig: the mode's network plus every other one asked for.
+// EndpointsConfig: as in Docker, the networks EndpointsConfig lists, or the
+// mode's network when it lists none (the mode then only picks eth0).
 func (s *Service) networksFor(hc *container.HostConfig, nc *mnet.NetworkingConfig) (map[string]*mnet.EndpointSettings, error) {
 	var eps map[string]*mnet.EndpointSettings
 	if nc != nil {
@@ -182,14 +183,12 @@ func (s *Service) networksFor(hc *container.HostConfig, nc *mnet.NetworkingConfi
 		}
 		return out, nil
 	}
-	refs := []string{primary}
-	for ref := range eps {
-		if ref != primary {
-			refs = append(refs, ref)
-		}
+	refs := slices.Sorted(maps.Keys(eps))
+	if len(refs) == 0 {
+		refs = []string{primary}
 	}
-	slices.Sort(refs[1:])
-	for i, ref := range refs {
+	mode := hc.NetworkMode
+	for _, ref := range refs {
 		n, err := s.resolveNetwork(ref)
 		if isNotFound(err) {
 			// Like Docker: a network may be created after the container;
@@ -201,14 +200,12 @@ func (s *Service) networksFor(hc *container.HostConfig, nc *mnet.NetworkingConfi
 			return nil, err
 		}
 		es := eps[ref]
-		if _, dup := out[n.Name]; dup {
-			// The mode named this network by ID: these are its settings.
-			if es == nil {
-				continue
-			}
-		} else if i > 0 && (n.Name == "host" || hc.NetworkMode.IsHost()) {
+		switch {
+		case out[n.Name] != nil && es == nil:
+			continue // named twice (name and ID); the first had the settings
+		case (n.Name == "host") != mode.IsHost():
 			return nil, invalid(errSharedNetwork)
-		} else if i > 0 && (n.Name == "none" || hc.NetworkMode.IsNone()) {
+		case (n.Name == "none") != mode.IsNone():
 			return nil, invalid(errNoneNetwork)
 		}
 		v, err := validateEndpoint(n, es)

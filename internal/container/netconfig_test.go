@@ -121,13 +121,23 @@ func TestCreateNetworkValidation(t *testing.T) {
 		t.Errorf("failed creates left containers: %d", len(list))
 	}
 	// A network missing at create is Docker's 404 at start.
-	id, err := createNet(f.s, "", nil, &container.HostConfig{NetworkMode: "nosuch"}, map[string]*mnet.EndpointSettings{"other": {}})
+	id, err := createNet(f.s, "", nil, &container.HostConfig{NetworkMode: "nosuch"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = f.s.ContainerStart(context.Background(), id)
 	if !errors.Is(err, errdefs.ErrNotFound) || err.Error() != "network nosuch not found" {
 		t.Errorf("start on a missing network: %v", err)
+	}
+	// EndpointsConfig, when given, is the whole list (Docker's rule): the
+	// mode's network is not added to it.
+	id, err = createNet(f.s, "", nil, &container.HostConfig{NetworkMode: "bridge"}, map[string]*mnet.EndpointSettings{"other": {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.s.ContainerStart(context.Background(), id)
+	if !errors.Is(err, errdefs.ErrNotFound) || err.Error() != "network other not found" {
+		t.Errorf("start on a missing listed network: %v", err)
 	}
 }
 

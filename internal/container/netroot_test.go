@@ -124,7 +124,7 @@ func TestRealNetworks(t *testing.T) {
 	web := create(t, s, "web", nil, nil)
 	must(t, s.ContainerStart(ctx, web))
 	hc := &container.HostConfig{Links: []string{"web:w"}, ExtraHosts: []string{"gw:host-gateway"}}
-	app, err := createNet(s, "app", nil, hc, map[string]*mnet.EndpointSettings{
+	app, err := createNet(s, "app", nil, hc, map[string]*mnet.EndpointSettings{"bridge": {},
 		"back": {Aliases: []string{"api"}, IPAMConfig: &mnet.EndpointIPAMConfig{IPv4Address: netip.MustParseAddr("10.77.0.50")}}})
 	must(t, err)
 	must(t, s.ContainerStart(ctx, app))
