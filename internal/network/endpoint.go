@@ -154,8 +154,17 @@ func (s *Service) Disconnect(ctx context.Context, networkRef, containerID string
 	if err := s.detach(r, containerID); err != nil {
 		return err
 	}
-	if ep.Gateway {
-		return s.electGateway(containerID)
+	if !ep.Gateway {
+		return nil
+	}
+	if err := s.electGateway(containerID); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(s.endpointsOf(containerID), func(o *endpoint) bool { return o.Gateway }) {
+		// No network took the route: drop it now rather than when the veth
+		// is gone (in the background), so that a connect right after can
+		// add its own.
+		return bridge.ClearGateway(ep.NetnsPath, ep.IfName, r.Gateway)
 	}
 	return nil
 }

@@ -94,3 +94,37 @@ func TestGatewayFollowsNetworks(t *testing.T) {
 		must(t, s2.Remove(n))
 	}
 }
+
+// A default route the container set itself (on an internal network) is
+// not overwritten by a connect: Docker's "failed to set gateway: file
+// exists", and the connect leaves nothing behind.
+func TestConnectKeepsUsersDefaultRoute(t *testing.T) {
+	inScratchHost(t)
+	ctx := context.Background()
+	s := openService(t, t.TempDir())
+	_, err := s.Create(ctx, "priv", CreateOptions{Subnet: "10.85.0.0/24", Internal: true})
+	must(t, err)
+	_, err = s.Create(ctx, "ext", CreateOptions{Subnet: "10.86.0.0/24"})
+	must(t, err)
+	c := newCtr(t)
+	connect(t, s, "priv", c, "c")
+	if out, err := c.run("ip", "route", "add", "default", "via", "10.85.0.1"); err != nil {
+		t.Fatalf("ip route add: %v %s", err, out)
+	}
+	_, err = s.Connect(ctx, "ext", c.id, c.path, EndpointOptions{Name: "c"})
+	if err == nil || !strings.Contains(err.Error(), "failed to set gateway: file exists") {
+		t.Fatalf("connect over the user's default route: %v", err)
+	}
+	if _, ok := s.Endpoints(c.id)["ext"]; ok {
+		t.Fatal("the failed connect left an endpoint")
+	}
+	if out, _ := c.run("ip", "link"); strings.Contains(out, "eth1") {
+		t.Fatalf("the failed connect left an interface:\n%s", out)
+	}
+	if out, _ := c.run("ip", "route"); !strings.Contains(out, "default via 10.85.0.1") {
+		t.Fatalf("the user's route is gone:\n%s", out)
+	}
+	must(t, s.Disconnect(ctx, "priv", c.id))
+	must(t, s.Remove("priv"))
+	must(t, s.Remove("ext"))
+}

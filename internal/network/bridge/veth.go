@@ -3,6 +3,7 @@ package bridge
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -120,9 +121,12 @@ func configurePeer(ns netns.NsHandle, ifName string, addr netip.Prefix, gw netip
 		return fmt.Errorf("attach: %s up: %w", ifName, err)
 	}
 	if gw.IsValid() {
+		// Added, not replaced: a default route the user set in the
+		// container (an internal network's member, privileged) is refused
+		// with Docker's error instead of being overwritten.
 		route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
-		if err := h.RouteReplace(route); err != nil {
-			return fmt.Errorf("attach: default route via %s: %w", gw, err)
+		if err := h.RouteAdd(route); err != nil {
+			return fmt.Errorf("failed to set gateway: %w", err)
 		}
 	}
 	return nil
@@ -148,6 +152,30 @@ func SetGateway(netnsPath, ifName string, gw netip.Addr) error {
 	route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
 	if err := h.RouteReplace(route); err != nil {
 		return fmt.Errorf("gateway: default route via %s on %s: %w", gw, ifName, err)
+	}
+	return nil
+}
+
+// ClearGateway deletes the default route via gw on ifName inside the
+// namespace at netnsPath, if it is there (and no other route).
+func ClearGateway(netnsPath, ifName string, gw netip.Addr) error {
+	ns, err := netns.GetFromPath(netnsPath)
+	if err != nil {
+		return fmt.Errorf("gateway: network namespace %s: %w", netnsPath, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("gateway: netlink in container namespace: %w", err)
+	}
+	defer h.Close()
+	link, err := h.LinkByName(ifName)
+	if err != nil {
+		return nil // gone with its veth already
+	}
+	route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
+	if err := h.RouteDel(route); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("gateway: delete default route via %s on %s: %w", gw, ifName, err)
 	}
 	return nil
 }
