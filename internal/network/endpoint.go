@@ -109,7 +109,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 	if mac == nil {
 		mac = bridge.DefaultMAC(addr)
 	}
-	veth, err := bridge.Attach(r.Bridge, containerID, netnsPath, ifName, netip.PrefixFrom(addr, r.Subnet.Bits()), gw, mac, s.cfg.MTU)
+	veth, err := bridge.Attach(r.Bridge, containerID, netnsPath, ifName, netip.PrefixFrom(addr, r.Subnet.Bits()), gw, mac, r.mtu(s.cfg.MTU))
 	if err != nil {
 		_ = s.ipam.Release(r.ID, addr)
 		return Endpoint{}, err

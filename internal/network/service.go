@@ -263,15 +263,17 @@ func (s *Service) add(r *record) error {
 
 // setup makes a bridge network's bridge and rules; it is idempotent.
 func (s *Service) setup(r *record) error {
-	if err := bridge.EnsureBridge(r.Bridge, netip.PrefixFrom(r.Gateway, r.Subnet.Bits()), s.cfg.MTU); err != nil {
+	if err := bridge.EnsureBridge(r.Bridge, netip.PrefixFrom(r.Gateway, r.Subnet.Bits()), r.mtu(s.cfg.MTU)); err != nil {
 		return err
 	}
 	if r.Internal {
 		if err := s.nat.Internal(r.Bridge); err != nil {
 			return err
 		}
-	} else if err := s.nat.Masquerade(r.Subnet, r.Bridge); err != nil {
-		return err
+	} else if r.masquerade() {
+		if err := s.nat.Masquerade(r.Subnet, r.Bridge); err != nil {
+			return err
+		}
 	}
 	for _, o := range s.nets {
 		if o.Driver == "bridge" && o.ID != r.ID {
@@ -316,6 +318,9 @@ func (s *Service) Create(ctx context.Context, name string, opts CreateOptions) (
 	if slices.Contains([]string{"bridge", "host", "none", "default"}, name) {
 		// Docker's PredefinedNetworkError, a 403.
 		return network.Inspect{}, errdefs.Forbidden("operation is not permitted on predefined %s network ", name)
+	}
+	if err := checkOptions(opts.Options); err != nil {
+		return network.Inspect{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
