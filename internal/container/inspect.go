@@ -2,6 +2,8 @@ package container
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"time"
 
@@ -78,6 +80,10 @@ func (s *Service) inspectLocked(r *record) *container.InspectResponse {
 	running := st.Status == stateRunning
 	if running {
 		resp.NetworkSettings.SandboxKey = "/proc/" + strconv.Itoa(st.Pid) + "/ns/net"
+		// Docker's sandbox ID is per start; ours names this run of the
+		// container's namespace the same way (tools test it for "").
+		sum := sha256.Sum256([]byte(r.ID + "/" + st.StartedAt.UTC().Format(time.RFC3339Nano)))
+		resp.NetworkSettings.SandboxID = hex.EncodeToString(sum[:])
 	}
 	s.networkSettings(r, resp.NetworkSettings, running)
 	return resp

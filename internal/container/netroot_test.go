@@ -172,6 +172,9 @@ func TestRealNetworks(t *testing.T) {
 	if b := insp.NetworkSettings.Networks["back"]; b == nil || b.IPAddress.String() != "10.77.0.50" || b.Aliases[0] != "api" {
 		t.Errorf("inspect back: %+v", b)
 	}
+	if id := insp.NetworkSettings.SandboxID; len(id) != 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		t.Errorf("running container's SandboxID %q, want 64 hex digits", id)
+	}
 
 	// Stop: every endpoint goes.
 	for _, id := range []string{app, web} {
