@@ -1,11 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 
 	"github.com/moby/moby/api/types/container"
+
+	"github.com/wharf/wharf/internal/errdefs"
 )
 
 func (s *Server) routeContainers() {
@@ -151,8 +154,24 @@ func (s *Server) containerWait(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// LinkRemover is an ability of the container backend: `docker rm --link
+// /parent/alias` removes a legacy link, not a container.
+type LinkRemover interface {
+	ContainerRemoveLink(ctx context.Context, name string) error
+}
+
 func (s *Server) containerRemove(w http.ResponseWriter, r *http.Request) error {
-	if err := s.cfg.Containers.ContainerRemove(r.Context(), r.PathValue("id"), boolValue(r, "force"), boolValue(r, "v")); err != nil {
+	var err error
+	if boolValue(r, "link") {
+		lr, ok := s.cfg.Containers.(LinkRemover)
+		if !ok {
+			return errdefs.NotImplemented("removing links is not supported")
+		}
+		err = lr.ContainerRemoveLink(r.Context(), r.PathValue("id"))
+	} else {
+		err = s.cfg.Containers.ContainerRemove(r.Context(), r.PathValue("id"), boolValue(r, "force"), boolValue(r, "v"))
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -141,12 +141,19 @@ func nestedName(r *http.Request) (*http.Request, bool) {
 	if !ok {
 		return r, false
 	}
+	r2 := r.Clone(r.Context())
+	if r.Method == http.MethodDelete { // DELETE /containers/{name}: no action
+		if name := strings.Trim(rest, "/"); strings.Contains(name, "/") {
+			r2.URL.Path, r2.URL.RawPath = "/containers/"+name, "/containers/"+url.PathEscape(name)
+			return r2, true
+		}
+		return r, false
+	}
 	i := strings.LastIndexByte(rest, '/')
 	if i <= 0 || !strings.Contains(rest[:i], "/") {
 		return r, false
 	}
 	name, action := strings.Trim(rest[:i], "/"), rest[i+1:]
-	r2 := r.Clone(r.Context())
 	r2.URL.Path = "/containers/" + name + "/" + action
 	r2.URL.RawPath = "/containers/" + url.PathEscape(name) + "/" + url.PathEscape(action)
 	return r2, true

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -154,4 +155,42 @@ func withLinkEnv(cfg *container.Config, env []string) *container.Config {
 	}
 	c.Env = append(c.Env, cfg.Env...)
 	return &c
+}
+
+// ContainerRemoveLink removes the legacy link named "/parent/alias" (docker
+// rm --link): the parent forgets it and, when running, its /etc/hosts
+// entry goes; the linked container is untouched.
+func (s *Service) ContainerRemoveLink(ctx context.Context, name string) error {
+	full := "/" + strings.Trim(name, "/")
+	i := strings.LastIndexByte(full, '/')
+	if i == 0 {
+		return errdefs.Conflict("Conflict, cannot remove the default link name of the container")
+	}
+	parentRef, alias := full[1:i], full[i+1:]
+	parent, err := s.lookup(parentRef)
+	if err != nil {
+		return errdefs.NotFound("Cannot get parent %s for link name %s", parentRef, full)
+	}
+	parent.op.Lock()
+	defer parent.op.Unlock()
+	s.mu.Lock()
+	if _, err := s.linkedLocked(parentRef, alias, name); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	ls, _ := parseLinks(parent.HostConfig.Links)
+	var keep []string
+	for _, l := range ls {
+		if l.alias != alias {
+			keep = append(keep, l.name+":"+l.alias)
+		}
+	}
+	parent.HostConfig.Links = keep
+	running := parent.State.Status == stateRunning
+	err = s.save(parent)
+	s.mu.Unlock()
+	if err == nil && running && s.net != nil {
+		err = s.rewriteNetworkFiles(parent, false)
+	}
+	return err
 }

@@ -76,6 +76,20 @@ func TestNetContainerOptions(t *testing.T) {
 	if _, errOut, code := w.run(t, "inspect", "cl/db"); code == 0 || !strings.Contains(errOut, "No such") {
 		t.Errorf("inspect by the old parent name: exit %d, %q", code, errOut)
 	}
+	// docker rm --link removes the link, not a container: the name and cl2's hosts entry go.
+	w.must(t, "rm", "--link", "cl2/db")
+	if _, errOut, code := w.run(t, "inspect", "cl2/db"); code == 0 || !strings.Contains(errOut, "No such") {
+		t.Errorf("inspect cl2/db after rm --link: exit %d, %q", code, errOut)
+	}
+	if hosts := w.must(t, "exec", cl, "cat", "/etc/hosts"); strings.Contains(hosts, "\tdb") || strings.Contains(hosts, " db") {
+		t.Errorf("/etc/hosts still has db after rm --link:\n%s", hosts)
+	}
+	if st := w.must(t, "inspect", "-f", "{{.State.Status}}", srv); st != "running" {
+		t.Errorf("the linked container after rm --link: %s", st)
+	}
+	if _, errOut, code := w.run(t, "rm", "--link", "srv"); code == 0 || !strings.Contains(errOut, "cannot remove the default link name") {
+		t.Errorf("rm --link srv: exit %d, %q", code, errOut)
+	}
 	if _, errOut, code := w.run(t, "run", "--rm", "--link", "nosuch:x", "busybox", "true"); code != 125 || !strings.Contains(errOut, "nosuch") {
 		t.Errorf("--link to an unknown container: exit %d, stderr %q", code, errOut)
 	}
