@@ -267,12 +267,21 @@ func (s *Service) endpointsOf(containerID string) []*endpoint {
 	return out
 }
 
-// nextIfName is the first ethN the container does not use yet, counting
-// the interfaces of endpoints still being torn down.
-// ifName is the asked name, checked, or the next free ethN.
+// ifName is the asked name, checked, or the next ethN no active endpoint
+// of the container uses.
 func (s *Service) ifName(containerID, asked string) (string, error) {
 	if asked == "" {
-		return s.nextIfName(containerID), nil
+		name := s.nextIfName(containerID)
+		// A leaving endpoint may still hold the name (its veth goes in the
+		// background): wait for it, as Docker hands a freed eth0 out again.
+		for _, r := range s.nets {
+			if ep, ok := r.Leaving[containerID]; ok && ep.IfName == name {
+				if err := s.settle(r, containerID); err != nil {
+					return "", err
+				}
+			}
+		}
+		return name, nil
 	}
 	if len(asked) > 15 || strings.ContainsAny(asked, "/: \t\n") || asked == "." || asked == ".." {
 		return "", errdefs.Invalid("invalid interface name %q", asked)
@@ -290,10 +299,8 @@ func (s *Service) ifName(containerID, asked string) (string, error) {
 func (s *Service) nextIfName(containerID string) string {
 	used := map[string]bool{}
 	for _, r := range s.nets {
-		for _, m := range []map[string]*endpoint{r.Endpoints, r.Leaving} {
-			if ep, ok := m[containerID]; ok {
-				used[ep.IfName] = true
-			}
+		if ep, ok := r.Endpoints[containerID]; ok {
+			used[ep.IfName] = true
 		}
 	}
 	for i := 0; ; i++ {

@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -127,4 +128,37 @@ func TestConnectKeepsUsersDefaultRoute(t *testing.T) {
 	must(t, s.Disconnect(ctx, "priv", c.id))
 	must(t, s.Remove("priv"))
 	must(t, s.Remove("ext"))
+}
+
+// A connect right after a disconnect gets the freed interface name back
+// (Docker hands eth0 out again), though the old veth is still being
+// deleted in the background.
+func TestReconnectReusesFreedIfName(t *testing.T) {
+	inScratchHost(t)
+	ctx := context.Background()
+	s := openService(t, t.TempDir())
+	for i, n := range []string{"n0", "n1", "n2"} {
+		_, err := s.Create(ctx, n, CreateOptions{Subnet: fmt.Sprintf("10.9%d.0.0/24", i)})
+		must(t, err)
+	}
+	c := newCtr(t)
+	for i, n := range []string{"n0", "n1", "n2"} {
+		if ep := connect(t, s, n, c, "c"); ep.IfName != fmt.Sprintf("eth%d", i) {
+			t.Fatalf("%s: %s", n, ep.IfName)
+		}
+	}
+	must(t, s.Disconnect(ctx, "n0", c.id))
+	must(t, s.Disconnect(ctx, "n2", c.id))
+	if ep := connect(t, s, "n2", c, "c"); ep.IfName != "eth0" {
+		t.Fatalf("reconnected as %s, want the freed eth0", ep.IfName)
+	}
+	if out, _ := c.run("ip", "-o", "-4", "addr", "show", "eth0"); !strings.Contains(out, "10.92.0.") {
+		t.Fatalf("eth0 in the container:\n%s", out)
+	}
+	for _, n := range []string{"n1", "n2"} {
+		must(t, s.Disconnect(ctx, n, c.id))
+	}
+	for _, n := range []string{"n0", "n1", "n2"} {
+		must(t, s.Remove(n))
+	}
 }
