@@ -84,6 +84,13 @@ func (f *fakeNet) Disconnect(ctx context.Context, ref, cid string) error {
 	return nil
 }
 
+func (f *fakeNet) Release(cid string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.eps, cid)
+	return nil
+}
+
 func (f *fakeNet) Endpoints(cid string) map[string]network.Endpoint {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -25,6 +25,8 @@ import (
 type networker interface {
 	Connect(ctx context.Context, networkRef, containerID, netnsPath string, opts network.EndpointOptions) (network.Endpoint, error)
 	Disconnect(ctx context.Context, networkRef, containerID string) error
+	// Release detaches a container that is gone from every network.
+	Release(containerID string) error
 	Endpoints(containerID string) map[string]network.Endpoint
 	// Publish writes back each port as published: the host port it
 	// picked for a 0, the container address and bridge it chose.
@@ -116,16 +118,13 @@ func (s *Service) releaseNetwork(r *record) {
 	published := len(r.Ports) > 0
 	r.Ports = nil
 	s.mu.Unlock()
-	ctx := context.Background()
 	if published { // spares the unpublished an nftables dump per exit
 		if err := s.net.Unpublish(id); err != nil {
 			log.Printf("container %s: unpublish: %v", id[:12], err)
 		}
 	}
-	for name := range s.net.Endpoints(id) {
-		if err := s.net.Disconnect(ctx, name, id); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-			log.Printf("container %s: disconnect %s: %v", id[:12], name, err)
-		}
+	if err := s.net.Release(id); err != nil {
+		log.Printf("container %s: %v", id[:12], err)
 	}
 	if p := s.netnsFile(id); p != "" {
 		removeNetns(p)

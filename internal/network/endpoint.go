@@ -169,6 +169,23 @@ func (s *Service) Disconnect(ctx context.Context, networkRef, containerID string
 	return nil
 }
 
+// Release detaches a container that is gone (exited, or its start
+// failed) from every network: addresses, veths, DNS names. Unlike
+// Disconnect it moves no route inside its namespace, which dies with it.
+func (s *Service) Release(containerID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, r := range s.nets {
+		if _, ok := r.Endpoints[containerID]; ok {
+			if err := s.detach(r, containerID); err != nil {
+				errs = append(errs, fmt.Errorf("network %s: %w", r.Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Endpoints returns the container's endpoints by network name, for
 // NetworkSettings.Networks.
 func (s *Service) Endpoints(containerID string) map[string]Endpoint {

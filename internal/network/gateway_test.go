@@ -162,3 +162,27 @@ func TestReconnectReusesFreedIfName(t *testing.T) {
 		must(t, s.Remove(n))
 	}
 }
+
+// Release (the container is gone) detaches every endpoint and leaves the
+// namespace's routes alone: no route is moved between networks.
+func TestReleaseMovesNoRoute(t *testing.T) {
+	inScratchHost(t)
+	ctx := context.Background()
+	s := openService(t, t.TempDir())
+	for i, n := range []string{"ra", "rb"} {
+		_, err := s.Create(ctx, n, CreateOptions{Subnet: fmt.Sprintf("10.7%d.0.0/24", i)})
+		must(t, err)
+	}
+	c := newCtr(t)
+	connect(t, s, "ra", c, "c")
+	connect(t, s, "rb", c, "c")
+	must(t, s.Release(c.id))
+	if eps := s.Endpoints(c.id); len(eps) != 0 {
+		t.Fatalf("endpoints after Release: %v", eps)
+	}
+	if out, _ := c.run("ip", "route"); strings.Contains(out, "via 10.71.0.1") {
+		t.Fatalf("Release moved the default route to rb:\n%s", out)
+	}
+	must(t, s.Remove("ra"))
+	must(t, s.Remove("rb"))
+}
