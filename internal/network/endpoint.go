@@ -93,6 +93,7 @@ func (s *Service) Connect(ctx context.Context, networkRef, containerID, netnsPat
 	if err := s.settle(r, containerID); err != nil { // its old veth must go first: same name
 		return Endpoint{}, err
 	}
+	s.settleDone(r) // addresses whose veth is already gone are free again
 	others := s.endpointsOf(containerID)
 	ifName, err := s.ifName(containerID, opts.IfName)
 	if err != nil {

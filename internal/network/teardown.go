@@ -90,6 +90,25 @@ func (s *Service) settle(r *record, containerID string) error {
 	return s.save(r, false)
 }
 
+// settleDone settles r's leaving endpoints whose veth is already gone (the
+// goroutine has not taken s.mu yet), so that their addresses are free for
+// the next connect; it never waits. s.mu is held.
+func (s *Service) settleDone(r *record) {
+	for cid := range r.Leaving {
+		lv, ok := s.pending[pendingKey(r.ID, cid)]
+		if !ok {
+			continue
+		}
+		select {
+		case <-lv.done:
+			if err := s.settle(r, cid); err != nil {
+				log.Printf("network %s: container %.12s: %v", r.Name, cid, err)
+			}
+		default:
+		}
+	}
+}
+
 // settleAll settles every leaving endpoint of r.
 func (s *Service) settleAll(r *record) error {
 	for cid := range r.Leaving {

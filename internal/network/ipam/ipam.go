@@ -32,7 +32,7 @@ type pool struct {
 	Subnet  netip.Prefix          `json:"subnet"`
 	Gateway netip.Addr            `json:"gateway"`
 	Range   netip.Prefix          `json:"ipRange"`
-	Last    netip.Addr            `json:"last,omitzero"` // last dynamic allocation: the next one starts after it
+	Last    netip.Addr            `json:"last,omitzero"` // unused since allocation is lowest-free; kept so old state files load
 	Owners  map[netip.Addr]string `json:"owners"`
 }
 
@@ -158,7 +158,6 @@ func (s *Store) Allocate(network, owner string, want netip.Addr) (netip.Addr, er
 		return netip.Addr{}, errdefs.Unavailable("no available addresses on this pool")
 	}
 	p.Owners[addr] = owner
-	p.Last = addr
 	return addr, s.save(false)
 }
 
@@ -213,24 +212,16 @@ func (p *pool) reserved(a netip.Addr) bool {
 	return a == p.Subnet.Addr() || a == broadcast(p.Subnet) || a == p.Gateway
 }
 
-// next walks the range once, starting after Last and wrapping around.
+// next is the lowest free address of the range, as Docker's default IPAM
+// hands them out on local networks (a removed container's address is the
+// next one's: the first container on the default bridge is 172.17.0.2).
 func (p *pool) next() (netip.Addr, bool) {
-	first, last := p.Range.Addr(), broadcast(p.Range)
-	start := first
-	if p.Last.IsValid() && p.Range.Contains(p.Last) && p.Last != last {
-		start = p.Last.Next()
-	}
-	a := start
-	for {
+	last := broadcast(p.Range)
+	for a := p.Range.Addr(); ; a = a.Next() {
 		if !p.reserved(a) && p.Owners[a] == "" {
 			return a, true
 		}
 		if a == last {
-			a = first
-		} else {
-			a = a.Next()
-		}
-		if a == start {
 			return netip.Addr{}, false
 		}
 	}

@@ -35,7 +35,7 @@ func alloc(t *testing.T, s *Store, network, owner string, want netip.Addr) netip
 	return a
 }
 
-func TestAllocateSkipsGatewayAndRoundRobins(t *testing.T) {
+func TestAllocateSkipsGatewayLowestFree(t *testing.T) {
 	s, _ := newStore(t)
 	if err := s.Add("bridge", bridgeNet, noAddr, noPrefix); err != nil {
 		t.Fatal(err)
@@ -52,22 +52,22 @@ func TestAllocateSkipsGatewayAndRoundRobins(t *testing.T) {
 	if err := s.Release("bridge", a); err != nil {
 		t.Fatal(err)
 	}
-	// The released .2 is not reused at once: the next is .4.
-	if c := alloc(t, s, "bridge", "c3", noAddr); c.String() != "172.17.0.4" {
-		t.Fatalf("after release got %v, want 172.17.0.4", c)
+	// The lowest free address comes first, as in Docker: the released .2.
+	if c := alloc(t, s, "bridge", "c3", noAddr); c.String() != "172.17.0.2" {
+		t.Fatalf("after release got %v, want 172.17.0.2", c)
 	}
 	if o := s.Owner("bridge", b); o != "c2" {
 		t.Fatalf("Owner(%v) = %q, want c2", b, o)
 	}
-	if o := s.Owner("bridge", a); o != "" {
-		t.Fatalf("Owner(released %v) = %q, want empty", a, o)
+	if o := s.Owner("bridge", a); o != "c3" {
+		t.Fatalf("Owner(reused %v) = %q, want c3", a, o)
 	}
 	if l := s.List("bridge"); len(l) != 2 {
 		t.Fatalf("List = %v, want 2 entries", l)
 	}
 }
 
-func TestAllocateWrapsAndExhausts(t *testing.T) {
+func TestAllocateExhaustsAndReuses(t *testing.T) {
 	s, _ := newStore(t)
 	// /29: .0 network, .1 gateway, .2-.6 hosts, .7 broadcast.
 	if err := s.Add("small", netip.MustParsePrefix("10.9.0.0/29"), noAddr, noPrefix); err != nil {
@@ -84,12 +84,12 @@ func TestAllocateWrapsAndExhausts(t *testing.T) {
 	if !errors.Is(err, errdefs.ErrUnavailable) || err.Error() != "no available addresses on this pool" {
 		t.Fatalf("full pool: %v", err)
 	}
-	// After a release at the start, allocation wraps past the broadcast to it.
+	// A released address is the next one handed out.
 	if err := s.Release("small", got[1]); err != nil {
 		t.Fatal(err)
 	}
 	if a := alloc(t, s, "small", "c", noAddr); a != got[1] {
-		t.Fatalf("wrapped to %v, want %v", a, got[1])
+		t.Fatalf("got %v, want the released %v", a, got[1])
 	}
 }
 
@@ -177,9 +177,9 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	if o := s2.Owner("bridge", a); o != "c1" {
 		t.Fatalf("after reopen Owner(%v) = %q, want c1", a, o)
 	}
-	// Round robin continues where it stopped: .3 was released, next is .4.
-	if c := alloc(t, s2, "bridge", "c3", noAddr); c.String() != "172.17.0.4" {
-		t.Fatalf("after reopen got %v, want 172.17.0.4", c)
+	// .3 was released: it is the lowest free one.
+	if c := alloc(t, s2, "bridge", "c3", noAddr); c.String() != "172.17.0.3" {
+		t.Fatalf("after reopen got %v, want 172.17.0.3", c)
 	}
 	// Only the state file remains: the temporary files were renamed or removed.
 	entries, _ := os.ReadDir(filepath.Dir(path))
