@@ -135,30 +135,34 @@ func configurePeer(ns netns.NsHandle, ifName string, addr netip.Prefix, gw netip
 // SetGateway makes ifName, inside the namespace at netnsPath, carry the
 // default route via gw (replacing the route there is).
 func SetGateway(netnsPath, ifName string, gw netip.Addr) error {
-	ns, err := netns.GetFromPath(netnsPath)
-	if err != nil {
-		return fmt.Errorf("gateway: network namespace %s: %w", netnsPath, err)
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return fmt.Errorf("gateway: netlink in container namespace: %w", err)
-	}
-	defer h.Close()
-	link, err := h.LinkByName(ifName)
-	if err != nil {
-		return fmt.Errorf("gateway: %s: %w", ifName, err)
-	}
-	route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
-	if err := h.RouteReplace(route); err != nil {
-		return fmt.Errorf("gateway: default route via %s on %s: %w", gw, ifName, err)
-	}
-	return nil
+	return withDefaultRoute(netnsPath, ifName, gw, func(h *netlink.Handle, route *netlink.Route) error {
+		if err := h.RouteReplace(route); err != nil {
+			return fmt.Errorf("gateway: default route via %s on %s: %w", gw, ifName, err)
+		}
+		return nil
+	})
 }
 
 // ClearGateway deletes the default route via gw on ifName inside the
 // namespace at netnsPath, if it is there (and no other route).
 func ClearGateway(netnsPath, ifName string, gw netip.Addr) error {
+	err := withDefaultRoute(netnsPath, ifName, gw, func(h *netlink.Handle, route *netlink.Route) error {
+		if err := h.RouteDel(route); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("gateway: delete default route via %s on %s: %w", gw, ifName, err)
+		}
+		return nil
+	})
+	if errors.Is(err, errNoLink) {
+		return nil // gone with its veth already
+	}
+	return err
+}
+
+var errNoLink = errors.New("no such interface in the container")
+
+// withDefaultRoute runs fn with a netlink handle bound to the namespace
+// at netnsPath and the default route via gw on its ifName.
+func withDefaultRoute(netnsPath, ifName string, gw netip.Addr, fn func(*netlink.Handle, *netlink.Route) error) error {
 	ns, err := netns.GetFromPath(netnsPath)
 	if err != nil {
 		return fmt.Errorf("gateway: network namespace %s: %w", netnsPath, err)
@@ -171,13 +175,9 @@ func ClearGateway(netnsPath, ifName string, gw netip.Addr) error {
 	defer h.Close()
 	link, err := h.LinkByName(ifName)
 	if err != nil {
-		return nil // gone with its veth already
+		return fmt.Errorf("gateway: %s: %w (%w)", ifName, errNoLink, err)
 	}
-	route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())}
-	if err := h.RouteDel(route); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("gateway: delete default route via %s on %s: %w", gw, ifName, err)
-	}
-	return nil
+	return fn(h, &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.AsSlice())})
 }
 
 // Detach deletes a host veth, which takes its peer in the container with
