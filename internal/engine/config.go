@@ -27,6 +27,7 @@ type fileConfig struct {
 	Bridge       string            `json:"bridge"`
 	BIP          string            `json:"bip"`
 	DNS          []string          `json:"dns"`
+	MTU          int               `json:"mtu"`
 }
 
 // fileKeyFlags maps each daemon.json key to the flag it shares a value with.
@@ -43,6 +44,7 @@ var fileKeyFlags = map[string]string{
 	"bridge":              "bridge-name",
 	"bip":                 "bip",
 	"dns":                 "dns",
+	"mtu":                 "mtu",
 }
 
 // json-file options we accept; only the rotation ones change anything yet.
@@ -106,6 +108,9 @@ func loadConfigFile(path string, flags *pflag.FlagSet, opts *Options) error {
 	set(&opts.BIP, fc.BIP)
 	if len(fc.DNS) > 0 {
 		opts.DNS = fc.DNS
+	}
+	if fc.MTU != 0 {
+		opts.MTU = fc.MTU
 	}
 	if len(fc.Hosts) > 0 {
 		opts.Hosts = fc.Hosts

@@ -132,6 +132,23 @@ func TestBridgeOptions(t *testing.T) {
 	}
 }
 
+func TestMTUOption(t *testing.T) {
+	if o, err := parseWithFile(t, "", "--mtu", "1400"); err != nil || o.MTU != 1400 {
+		t.Fatalf("--mtu: %d, %v", o.MTU, err)
+	}
+	if o, err := parseWithFile(t, `{"mtu":1450}`); err != nil || o.MTU != 1450 {
+		t.Fatalf("mtu from file: %d, %v", o.MTU, err)
+	}
+	if o, err := parseWithFile(t, ""); err != nil || o.MTU != 0 {
+		t.Fatalf("default mtu: %d, %v", o.MTU, err)
+	}
+	for _, bad := range []string{"12", "70000"} {
+		if _, err := parseWithFile(t, "", "--mtu", bad); err == nil || !strings.Contains(err.Error(), "invalid --mtu") {
+			t.Errorf("--mtu %s: %v", bad, err)
+		}
+	}
+}
+
 func TestDNSOption(t *testing.T) {
 	o, err := parseWithFile(t, `{"dns":["10.0.0.2"]}`)
 	if err != nil || strings.Join(o.DNS, ",") != "10.0.0.2" {

@@ -50,6 +50,7 @@ type Options struct {
 	BridgeName   string   // Linux bridge of the default network; "" = wharf0
 	BIP          string   // its subnet; "" = 172.17.0.0/16 or the next free pool
 	DNS          []string // --dns: containers' default nameservers instead of the host's
+	MTU          int      // --mtu: bridges' and containers' interfaces; 0 = the kernel's (1500)
 }
 
 func (o *Options) setDefaults() {
@@ -147,6 +148,7 @@ func Run(ctx context.Context, o Options) error {
 		DefaultSubnet: o.BIP,
 		TableName:     nat.TableFor(o.BridgeName),
 		DNSUpstreams:  upstreams,
+		MTU:           o.MTU,
 	})
 	if err != nil {
 		return fmt.Errorf("network: %w", err)

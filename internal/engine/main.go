@@ -58,6 +58,7 @@ func parseFlags(args []string) (Options, error) {
 	fs.StringVar(&o.BridgeName, "bridge-name", "", "Linux bridge of the default \"bridge\" network (default wharf0)")
 	fs.StringSliceVar(&o.DNS, "dns", nil, "DNS server for containers (default: the host's resolvers)")
 	fs.StringVar(&o.BIP, "bip", "", "subnet of the default bridge network, e.g. 172.17.0.0/16 (default: a free one)")
+	fs.IntVar(&o.MTU, "mtu", 0, "MTU of the bridges and containers' interfaces (default: the kernel's, 1500)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -66,6 +67,9 @@ func parseFlags(args []string) (Options, error) {
 	}
 	if err := loadConfigFile(*configFile, fs, &o); err != nil {
 		return o, err
+	}
+	if o.MTU != 0 && (o.MTU < 68 || o.MTU > 65535) {
+		return o, fmt.Errorf("invalid --mtu %d: a number from 68 to 65535", o.MTU)
 	}
 	return o, nil
 }

@@ -306,3 +306,19 @@ func TestNetAddressesLowestFree(t *testing.T) {
 		t.Errorf("the container given a reused address cannot reach its gateway: %s", out)
 	}
 }
+
+// TestNetDaemonMTU: the daemon's --mtu sets the bridge's and the
+// containers' interfaces' MTU (as dockerd's --mtu does for its bridge).
+func TestNetDaemonMTU(t *testing.T) {
+	skipNoBridgeOnReference(t)
+	d := testenv.StartDaemon(t, testenv.WithArgs("--mtu", "1400"))
+	d.ImportBusybox(t)
+	w := clients(d)[0]
+	out := w.must(t, "run", "--rm", "busybox", "ip", "link", "show", "eth0")
+	if !strings.Contains(out, "mtu 1400") {
+		t.Errorf("container eth0 with --mtu 1400:\n%s", out)
+	}
+	if ifc, err := net.InterfaceByName(d.BridgeName); err != nil || ifc.MTU != 1400 {
+		t.Errorf("bridge %s: %+v %v, want mtu 1400", d.BridgeName, ifc, err)
+	}
+}

@@ -26,11 +26,11 @@ const AliasPrefix = "wharf:"
 func EnsureBridge(name string, gw netip.Prefix, mtu int) error {
 	link, err := netlink.LinkByName(name)
 	if isNotFound(err) {
+		// The MTU is set after creation, not in it: only a change through
+		// the device pins it (the kernel then stops following the ports'
+		// MTU, which goes back to 1500 when the last container leaves).
 		attrs := netlink.NewLinkAttrs()
 		attrs.Name = name
-		if mtu > 0 {
-			attrs.MTU = mtu
-		}
 		err = netlink.LinkAdd(&netlink.Bridge{LinkAttrs: attrs})
 		if err != nil && !errors.Is(err, errExist) {
 			return fmt.Errorf("bridge %s: create: %w", name, err)
