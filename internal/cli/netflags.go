@@ -53,16 +53,11 @@ func (o *netOptions) apply(cfg *container.Config, hc *container.HostConfig) (*ne
 	hc.DNS, hc.DNSSearch, hc.DNSOptions = o.dns, o.dnsSearch, o.dnsOptions
 	hc.ExtraHosts = o.addHosts
 	hc.PublishAllPorts = o.publishAll
-	for _, l := range o.links {
-		name, alias, _ := strings.Cut(l, ":")
-		if name == "" {
-			return nil, fmt.Errorf("invalid argument %q for \"--link\" flag: invalid link format", l)
-		}
-		if alias == "" {
-			alias = name
-		}
-		hc.Links = append(hc.Links, name+":"+alias)
+	links, err := linkFlags(o.links)
+	if err != nil {
+		return nil, err
 	}
+	hc.Links = links
 	if err := o.setPorts(cfg, hc); err != nil {
 		return nil, err
 	}
@@ -198,3 +193,20 @@ func (h *extraHosts) Set(v string) error {
 }
 func (h *extraHosts) String() string { return "[" + strings.Join(*h, ",") + "]" }
 func (h *extraHosts) Type() string   { return "list" }
+
+// linkFlags normalizes --link values ("name" or "name:alias") to
+// "name:alias", as run and network connect send them.
+func linkFlags(in []string) ([]string, error) {
+	var out []string
+	for _, l := range in {
+		name, alias, _ := strings.Cut(l, ":")
+		if name == "" {
+			return nil, fmt.Errorf("invalid argument %q for \"--link\" flag: invalid link format", l)
+		}
+		if alias == "" {
+			alias = name
+		}
+		out = append(out, name+":"+alias)
+	}
+	return out, nil
+}

@@ -126,16 +126,11 @@ func endpointSettings(ip string, aliases, links, driverOpts []string) (*network.
 		}
 		es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: a}
 	}
-	for _, l := range links {
-		name, alias, _ := strings.Cut(l, ":")
-		if name == "" {
-			return nil, fmt.Errorf("invalid argument %q for \"--link\" flag: invalid link format", l)
-		}
-		if alias == "" {
-			alias = name
-		}
-		es.Links = append(es.Links, name+":"+alias)
+	ls, err := linkFlags(links)
+	if err != nil {
+		return nil, err
 	}
+	es.Links = ls
 	if len(driverOpts) > 0 {
 		es.DriverOpts = map[string]string{}
 		for _, kv := range driverOpts {
